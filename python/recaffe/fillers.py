@@ -1,0 +1,133 @@
+"""Caffe's fillers (filler.hpp) and seeded random weights for timing runs.
+
+`fill_weights(net, seed, defaults="caffe")` does what Caffe does for a net without weights: each
+blob gets its layer's filler (constant 0 when none is given; Scale's gamma 1). `random_weights`
+uses the fillers a file gives, and for the many deploy files that give none, sensible random
+values (He/MSRA weights, small random biases, random BatchNorm statistics) so that every layer
+computes something non-trivial."""
+from __future__ import annotations
+
+import numpy as np
+
+from .io.proto import pb
+
+
+def _fans(shape):
+    count = int(np.prod(shape)) if shape else 1
+    fan_in = count // shape[0] if shape and shape[0] else count
+    fan_out = count // shape[1] if len(shape) > 1 and shape[1] else count
+    return fan_in, fan_out
+
+
+def apply_filler(filler: "pb.FillerParameter", shape, rng: np.random.Generator) -> np.ndarray:
+    t = filler.type
+    shape = tuple(int(d) for d in shape)
+    if t == "constant":
+        return np.full(shape, filler.value, np.float32)
+    if t == "uniform":
+        return rng.uniform(filler.min, filler.max, shape).astype(np.float32)
+    if t == "gaussian":
+        out = rng.normal(filler.mean, filler.std, shape).astype(np.float32)
+        if filler.sparse >= 0 and len(shape) >= 2:
+            # each output keeps about `sparse` non-zero inputs (Caffe: Bernoulli(sparse / num_inputs))
+            num_outputs = shape[0]
+            p = filler.sparse * num_outputs / max(1, int(np.prod(shape)))
+            out *= rng.random(shape) < p
+        return out
+    if t == "positive_unitball":
+        out = rng.uniform(0, 1, shape).astype(np.float32)
+        n = shape[0] if shape else 1
+        out = out.reshape(n, -1)
+        out /= out.sum(axis=1, keepdims=True)
+        return out.reshape(shape)
+    fan_in, fan_out = _fans(shape)
+    n = {pb.FillerParameter.FAN_IN: fan_in, pb.FillerParameter.FAN_OUT: fan_out,
+         pb.FillerParameter.AVERAGE: (fan_in + fan_out) / 2.0}[filler.variance_norm]
+    if t == "xavier":
+        scale = np.sqrt(3.0 / n)
+        return rng.uniform(-scale, scale, shape).astype(np.float32)
+    if t == "msra":
+        return rng.normal(0.0, np.sqrt(2.0 / n), shape).astype(np.float32)
+    if t == "bilinear":
+        if len(shape) != 4 or shape[2] != shape[3]:
+            raise ValueError("the bilinear filler needs a square 4-D blob")
+        k = shape[3]
+        f = np.ceil(k / 2.0)
+        c = (2 * f - 1 - f % 2) / (2.0 * f)
+        x = np.arange(k)
+        w1 = 1 - np.abs(x / f - c)
+        return np.broadcast_to(np.outer(w1, w1), shape).astype(np.float32).copy()
+    raise ValueError(f"unknown filler type '{t}'")
+
+
+def _layer_fillers(layer: "pb.LayerParameter"):
+    """The filler message for each blob of a layer (None where Caffe has no filler field)."""
+    t = layer.type
+    if t in ("Convolution", "Deconvolution"):
+        p = layer.convolution_param
+        return [p.weight_filler if p.HasField("weight_filler") else None,
+                p.bias_filler if p.HasField("bias_filler") else None]
+    if t == "InnerProduct":
+        p = layer.inner_product_param
+        return [p.weight_filler if p.HasField("weight_filler") else None,
+                p.bias_filler if p.HasField("bias_filler") else None]
+    if t == "Scale":
+        p = layer.scale_param
+        return [p.filler if p.HasField("filler") else pb.FillerParameter(type="constant", value=1.0),
+                p.bias_filler if p.HasField("bias_filler") else None]
+    if t == "Bias":
+        p = layer.bias_param
+        return [p.filler if p.HasField("filler") else None]
+    if t == "PReLU":
+        p = layer.prelu_param
+        return [p.filler if p.HasField("filler") else pb.FillerParameter(type="constant", value=0.25)]
+    return []
+
+
+def fill_weights(net, seed: int = 0, defaults: str = "random") -> dict[str, list[np.ndarray]]:
+    """{layer: [arrays]} for a built recaffe.Net. defaults="caffe": a missing filler means
+    constant 0 (Caffe's default); defaults="random": He-normal weights, N(0, 0.1) biases, random
+    BatchNorm statistics (with a non-trivial scale factor) and Scale parameters."""
+    rng = np.random.default_rng(seed)
+    layers = {l.name: l for l in net.graph.layer}
+    out = {}
+    for name, shapes in net.param_shapes().items():
+        layer = layers[name]
+        fillers = _layer_fillers(layer)
+        arrays = []
+        if layer.type == "BatchNorm":
+            if defaults == "caffe":
+                arrays = [np.zeros(s, np.float32) for s in shapes]
+            else:
+                c = shapes[0]
+                factor = np.float32(rng.uniform(0.5, 2.0))
+                mean = rng.normal(0, 0.1, c).astype(np.float32)
+                var = rng.uniform(0.5, 1.5, c).astype(np.float32)
+                arrays = [mean * factor, var * factor, np.full(shapes[2], factor, np.float32)]
+            out[name] = arrays
+            continue
+        for i, shape in enumerate(shapes):
+            f = fillers[i] if i < len(fillers) else None
+            if f is None:
+                if defaults == "caffe":
+                    arrays.append(np.zeros(shape, np.float32))
+                elif i == 0 and layer.type in ("Scale",):
+                    arrays.append(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+                elif i == 0 and len(shape) >= 2:
+                    arrays.append(apply_filler(pb.FillerParameter(type="msra"), shape, rng))
+                else:
+                    arrays.append(rng.normal(0, 0.1, shape).astype(np.float32))
+            else:
+                arrays.append(apply_filler(f, shape, rng))
+        out[name] = arrays
+    return out
+
+
+def random_weights(net, seed: int = 0, input_shapes=None) -> dict[str, list[np.ndarray]]:
+    """Seeded weights for timing runs: {layer: [ndarray]} for a Net, NetParameter or prototxt.
+    The file's fillers are used where given; otherwise He-normal weights and small random biases."""
+    from .net import Net
+
+    if not isinstance(net, Net):
+        net = Net(net, _skip_weights=True, memory_cap=0, input_shapes=input_shapes)
+    return fill_weights(net, seed=seed, defaults="random")
