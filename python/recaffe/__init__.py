@@ -24,6 +24,7 @@ from .errors import (  # noqa: E402
 from .io import load, save, read_net, read_weights  # noqa: E402
 from .net import Net, register_layer  # noqa: E402
 from .fillers import random_weights  # noqa: E402
+from .evaluate import evaluate, agreement, EvalResult  # noqa: E402
 
 
 def set_num_threads(n: int) -> None:
@@ -48,7 +49,7 @@ set_num_threads(0)
 
 __all__ = [
     "Net", "register_layer", "load", "save", "read_net", "read_weights", "random_weights",
-    "set_num_threads", "num_threads", "blas_info", "isa",
+    "evaluate", "agreement", "EvalResult", "set_num_threads", "num_threads", "blas_info", "isa",
     "RecaffeError", "LayerError", "UnknownLayerError", "CaffeFileError", "ShapeMismatchError",
     "ResourceError", "InputError", "errors",
 ]
