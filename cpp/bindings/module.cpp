@@ -16,6 +16,9 @@
 #include "layers/convolution_layer.h"
 #include "bindings/python_layer.h"
 #include "bindings/kernels_binding.h"
+#ifdef RECAFFE_WITH_CUDA
+#include "gpu_binding.h"
+#endif
 
 namespace py = pybind11;
 using namespace recaffe;
@@ -222,4 +225,10 @@ PYBIND11_MODULE(_core, m) {
         },
         "C = A @ B through the BLAS recaffe uses (for benchmarks).");
   bind_kernels(m);
+#ifdef RECAFFE_WITH_CUDA
+  bind_cuda(m);
+  m.attr("cuda_built") = true;
+#else
+  m.attr("cuda_built") = false;
+#endif
 }

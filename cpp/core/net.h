@@ -39,6 +39,8 @@ class Net {
   bool has_blob(const std::string& name) const { return blobs_.count(name) > 0; }
   std::shared_ptr<Tensor> blob(const std::string& name) const;
   const std::vector<std::string>& bottom_names(int i) const { return bottom_names_.at(i); }
+  const TensorVec& bottom_vec(int i) const { return bottoms_.at(i); }
+  const TensorVec& top_vec(int i) const { return tops_.at(i); }
   const std::vector<std::string>& top_names(int i) const { return top_names_.at(i); }
 
  private:

@@ -55,6 +55,9 @@ class Tensor {
   // as this tensor's count fits.
   void share_data(const Tensor& other) { storage_ = other.storage_; }
   bool shares_data_with(const Tensor& other) const { return storage_ == other.storage_; }
+  // Identity of the memory this tensor uses (tensors sharing data have the same id); the CUDA
+  // backend keys its device buffers on it.
+  const void* storage_id() const { return storage_.get(); }
 
   uint64_t version() const { return version_; }
   void bump_version() { ++version_; }

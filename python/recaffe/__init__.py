@@ -22,7 +22,7 @@ from .errors import (  # noqa: E402
     CaffeFileError, InputError, LayerError, RecaffeError, ResourceError, ShapeMismatchError, UnknownLayerError,
 )
 from .io import load, save, read_net, read_weights  # noqa: E402
-from .net import Net, register_layer  # noqa: E402
+from .net import Net, register_layer, cuda_available  # noqa: E402
 from .fillers import random_weights  # noqa: E402
 from .evaluate import evaluate, agreement, EvalResult  # noqa: E402
 
@@ -48,7 +48,7 @@ def isa() -> str:
 set_num_threads(0)
 
 __all__ = [
-    "Net", "register_layer", "load", "save", "read_net", "read_weights", "random_weights",
+    "Net", "register_layer", "cuda_available", "load", "save", "read_net", "read_weights", "random_weights",
     "evaluate", "agreement", "EvalResult", "set_num_threads", "num_threads", "blas_info", "isa",
     "RecaffeError", "LayerError", "UnknownLayerError", "CaffeFileError", "ShapeMismatchError",
     "ResourceError", "InputError", "errors",

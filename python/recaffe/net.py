@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import _core
-from .errors import CaffeFileError, InputError, LayerError, ResourceError, UnknownLayerError
+from .errors import CaffeFileError, InputError, LayerError, RecaffeError, ResourceError, UnknownLayerError
 from .graph import check_tops, filter_net, insert_splits, net_outputs
 from .io import match_weights, read_net, read_weights, shape_equals
 from .io.proto import pb
@@ -52,15 +52,17 @@ def default_memory_cap() -> int:
 class Blob:
     """A tensor of the net: `.data` is a numpy view of its memory (no copy)."""
 
-    __slots__ = ("_t", "_param", "name")
+    __slots__ = ("_t", "_param", "name", "_sync")
 
-    def __init__(self, tensor, name: str, param: bool = False):
-        self._t, self.name, self._param = tensor, name, param
+    def __init__(self, tensor, name: str, param: bool = False, sync=None):
+        self._t, self.name, self._param, self._sync = tensor, name, param, sync
 
     @property
     def data(self) -> np.ndarray:
         if self._param:
-            self._t.bump_version()  # the caller may write: engines re-prepare their weights
+            self._t.bump_version()  # the caller may write: engines (and the GPU copy) refresh
+        elif self._sync is not None:
+            self._sync(self._t)     # a GPU net: bring the device data to the host first
         return self._t.view()
 
     @data.setter
@@ -104,7 +106,8 @@ class Net:
 
     def __init__(self, prototxt, weights=None, phase: str = "test", *, engine: str = "gemm",
                  engines: Mapping | None = None, level: int = 0, stages=(), memory_cap: int | None = None,
-                 input_shapes: Mapping[str, tuple] | None = None, _skip_weights: bool = False):
+                 input_shapes: Mapping[str, tuple] | None = None, device: str = "cpu",
+                 _skip_weights: bool = False):
         self._path = os.fspath(prototxt) if isinstance(prototxt, (str, os.PathLike)) and \
             "{" not in str(prototxt) else None
         self.phase = phase
@@ -158,7 +161,10 @@ class Net:
         self._index = {n: i for i, n in enumerate(self._layer_names)}
         self.inputs = [t for l in self.graph.layer if l.type == "Input" for t in l.top]
         self.outputs = net_outputs(self.graph)
-        self._blobs = OrderedDict((n, Blob(self._core.blob(n), n)) for n in self._core.blob_names())
+        self.device = device
+        self._gpu = _make_gpu(self._core, device) if device != "cpu" else None
+        sync = self._gpu.download if self._gpu is not None else None
+        self._blobs = OrderedDict((n, Blob(self._core.blob(n), n, sync=sync)) for n in self._core.blob_names())
         self._params = OrderedDict()
         for i, name in enumerate(self._layer_names):
             blobs = self._core.layer_blobs(i)
@@ -197,6 +203,12 @@ class Net:
     @property
     def bottom_names(self) -> "OrderedDict[str, list[str]]":
         return OrderedDict((n, list(self._core.bottom_names(i))) for i, n in enumerate(self._layer_names))
+
+    def layer_backends(self) -> dict[str, str]:
+        """On a GPU net, which layers run as CUDA kernels ("gpu") and which fall back to the CPU."""
+        if self._gpu is None:
+            return {n: "cpu" for n in self._layer_names}
+        return {n: self._gpu.layer_kind(i) for i, n in enumerate(self._layer_names)}
 
     def layer_index(self, name: str) -> int:
         if name not in self._index:
@@ -304,7 +316,10 @@ class Net:
         if inputs:
             self.set_input(**inputs)
         i0, i1 = self._range(start, end)
-        self._core.forward(i0, i1)
+        if self._gpu is not None:
+            self._gpu.forward(i0, i1)
+        else:
+            self._core.forward(i0, i1)
         names = self.outputs if end is None else list(self._core.top_names(i1))
         names = list(names) + [b for b in (blobs or []) if b not in names]
         for b in names:
@@ -315,6 +330,8 @@ class Net:
     def forward_timed(self, start: str | None = None, end: str | None = None) -> list[float]:
         """One forward; each layer's wall time in milliseconds (index = layer index)."""
         i0, i1 = self._range(start, end)
+        if self._gpu is not None:
+            return list(self._gpu.forward_timed(i0, i1))  # CUDA events, synchronised per layer
         return list(self._core.forward_timed(i0, i1))
 
     def time(self, iterations: int = 10, warmup: int = 1, verbose: bool = True):
@@ -328,6 +345,25 @@ class Net:
 
     def __repr__(self) -> str:
         return f"<recaffe.Net {self.net_param.name or ''} {len(self._layer_names)} layers, inputs {self.inputs}>"
+
+
+def cuda_available() -> tuple[bool, str]:
+    """(True, "") when recaffe was built with RECAFFE_CUDA=ON and a CUDA device is present,
+    else (False, the reason)."""
+    if not getattr(_core, "cuda_built", False):
+        return False, "recaffe was built without CUDA (rebuild with RECAFFE_CUDA=ON pip install .)"
+    ok, why = _core.cuda.available()
+    return bool(ok), why
+
+
+def _make_gpu(core_net, device: str):
+    if not device.startswith("cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    ok, why = cuda_available()
+    if not ok:
+        raise RecaffeError(f"device={device!r} is not available: {why}")
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    return _core.cuda.GpuNet(core_net, index)
 
 
 _TYPES_CACHE: set[str] | None = None
