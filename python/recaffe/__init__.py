@@ -12,8 +12,15 @@
 """
 from __future__ import annotations
 
-from . import errors
-from ._blas import preload as _preload_blas
+import os as _os
+
+# OpenMP threads sleep between parallel regions instead of spinning: on a shared 2-core machine spinning
+# workers steal the core the other thread needs (measured ~20 ms per region under load); must be set
+# before libgomp is loaded by _core. Users may override it in the environment.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import errors  # noqa: E402
+from ._blas import preload as _preload_blas  # noqa: E402
 
 _preload_blas()
 from . import _core  # noqa: E402
@@ -25,6 +32,7 @@ from .io import load, save, read_net, read_weights  # noqa: E402
 from .net import Net, register_layer, cuda_available  # noqa: E402
 from .fillers import random_weights  # noqa: E402
 from .evaluate import evaluate, agreement, EvalResult  # noqa: E402
+from . import transforms  # noqa: E402
 
 
 def set_num_threads(n: int) -> None:
@@ -51,5 +59,5 @@ __all__ = [
     "Net", "register_layer", "cuda_available", "load", "save", "read_net", "read_weights", "random_weights",
     "evaluate", "agreement", "EvalResult", "set_num_threads", "num_threads", "blas_info", "isa",
     "RecaffeError", "LayerError", "UnknownLayerError", "CaffeFileError", "ShapeMismatchError",
-    "ResourceError", "InputError", "errors",
+    "ResourceError", "InputError", "errors", "transforms",
 ]
