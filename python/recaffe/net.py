@@ -238,18 +238,19 @@ class Net:
                 continue  # Caffe ignores source layers the net lacks
             target = self._params[name]
             if len(arrays) != len(target):
-                raise LayerError(f"{len(arrays)} weight arrays given but the layer has {len(target)} blobs", name)
+                raise LayerError(f"layer '{name}': {len(arrays)} weight arrays given but the layer has "
+                                 f"{len(target)} blobs", name)
             for k, (arr, blob) in enumerate(zip(arrays, target)):
                 a = np.asarray(arr)
                 if a.dtype.kind not in "fiu":
-                    raise LayerError(f"weight blob {k} has dtype {a.dtype}, expected float32", name)
+                    raise LayerError(f"layer '{name}': weight blob {k} has dtype {a.dtype}, expected float32", name)
                 if a.shape != blob.shape:
                     if a.size == blob.count and a.ndim == 4 and tuple(s for s in a.shape if s != 1) == \
                             tuple(s for s in blob.shape if s != 1) and a.shape[-len(blob.shape):] == blob.shape:
                         a = a.reshape(blob.shape)
                     else:
-                        raise LayerError(f"weight blob {k} has shape {a.shape} but the layer needs {blob.shape}",
-                                         name)
+                        raise LayerError(f"layer '{name}': weight blob {k} has shape {a.shape} but the layer needs "
+                                         f"{blob.shape}", name)
                 blob.data = a
 
     def copy_from_file(self, caffemodel) -> None:

@@ -212,7 +212,8 @@ def _as_float32(arr, layer: str, index: int) -> np.ndarray:
     if a.dtype.kind not in "fiub":
         raise CaffeFileError(f"blob {index} has dtype {a.dtype}; only real numbers can be written", None, layer,
                              f"blobs[{index}]")
-    out = np.ascontiguousarray(a, dtype="<f4")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(a, dtype="<f4")
     if a.dtype.kind == "f" and a.dtype.itemsize > 4:
         with np.errstate(invalid="ignore"):
             overflow = np.isinf(out) & np.isfinite(a)
