@@ -93,8 +93,9 @@ def _parse_blob(buf, start, end, path, layer) -> StoredBlob:
                 doubles.append((fend - 8, 8))
         # diff / double_diff are gradients: ignored for inference
     if doubles:  # Caffe's Blob::FromProto reads double_data whenever it is present
-        data = np.concatenate([np.frombuffer(buf, dtype="<f8", count=n // 8, offset=off)
-                               for off, n in doubles]).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf, as Caffe's cast
+            data = np.concatenate([np.frombuffer(buf, dtype="<f8", count=n // 8, offset=off)
+                                   for off, n in doubles]).astype(np.float32)
     elif floats or unpacked:
         parts = [np.frombuffer(buf, dtype="<f4", count=n // 4, offset=off) for off, n in floats]
         if unpacked:
