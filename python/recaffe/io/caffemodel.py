@@ -156,8 +156,10 @@ def read_caffemodel(path: str | os.PathLike, data: bytes | bytearray | None = No
     path = os.fspath(path)
     if data is None:
         try:
-            with open(path, "rb") as f:
-                data = bytearray(f.read())
+            with open(path, "rb") as f:  # straight into one writable, uninitialised buffer: no copy, no memset
+                data = np.empty(os.fstat(f.fileno()).st_size, np.uint8)
+                n = f.readinto(memoryview(data))
+            data = data[:n]
         except FileNotFoundError:
             raise CaffeFileError("no such file", path) from None
         except IsADirectoryError:
