@@ -377,6 +377,6 @@ def _core_types() -> set[str]:
     return _TYPES_CACHE
 
 
-def expected_param_shapes(net_param, phase: str = "test") -> dict[str, list[tuple]]:
+def expected_param_shapes(net_param, phase: str = "test", input_shapes=None) -> dict[str, list[tuple]]:
     """{layer: [blob shape]} as the built net needs them (used to match caffemodel blobs)."""
-    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0).param_shapes()
+    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0, input_shapes=input_shapes).param_shapes()
