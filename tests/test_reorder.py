@@ -313,3 +313,44 @@ def test_saved_file_reloads_and_runs_in_opencv(tmp_path):
     cvnet.setInput(x)
     out = cvnet.forward().reshape(ref.shape)
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-5)
+
+
+def consecutive_floats(start: float, n: int) -> np.ndarray:
+    """n consecutive float32 values upwards from `start` (every representable value, none skipped)."""
+    first = np.array([start], np.float32).view(np.int32)[0]
+    bits = first + np.arange(n, dtype=np.int32) if start >= 0 else first - np.arange(n, dtype=np.int32)
+    return np.sort(bits.astype(np.int32).view(np.float32))
+
+
+@pytest.mark.parametrize("kind", ["Sigmoid", "TanH"])
+def test_sigmoid_and_tanh_kernels_are_non_decreasing_in_floats(kind):
+    """The swap is exact only if f is non-decreasing on floats, not just on reals: check every float
+    in dense ranges (where the former 1/(1+exp(-x)) sigmoid had 1-ulp reversals) and a wide sample."""
+    from recaffe import _core
+    rng = np.random.default_rng(0)
+    xs = [consecutive_floats(s, 1 << 19) for s in (4e-4, 0.03125, 0.1249, 0.2, 0.624, 3.0, -0.5, -0.1249, -9.0)]
+    xs.append(np.sort(rng.normal(0, 10, 1 << 20).astype(np.float32)))
+    for x in xs:
+        y = _core.kernels.activation(kind, x)
+        assert (np.diff(y) >= 0).all(), (kind, x[np.flatnonzero(np.diff(y) < 0)[:3]])
+
+
+@pytest.mark.parametrize("kind", ["Sigmoid", "TanH"])
+def test_sigmoid_and_tanh_swap_exactly_on_near_ties(kind):
+    """Windows of adjacent floats: the values where a non-monotone float sigmoid would break the swap."""
+    text = f"""
+layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ dim: 1 dim: 4 dim: 2 dim: 4096 }} }} }}
+layer {{ name: "act" type: "{kind}" bottom: "data" top: "act" }}
+layer {{ name: "pool" type: "Pooling" bottom: "act" top: "pool" pooling_param {{ pool: MAX kernel_size: 2 stride: 2 }} }}
+"""
+    param = recaffe.read_net(text)
+    new, _, rep = reorder_activation_pooling(param)
+    assert rep.sites[0].activation_types == [kind]
+    starts = (0.0312, 0.1249, -0.4999, 0.2)
+    x = np.stack([consecutive_floats(s, 2 * 4096).reshape(2, 4096) for s in starts])[None]
+    x[0, :, 1] = x[0, :, 1, ::-1]       # each window holds two near pairs in both orders
+    a = run(param, {}, x)["pool"]
+    b = run(new, {}, x)["pool"]
+    assert np.abs(a - b).max() == 0
+    assert np.array_equal(a.view(np.int32), b.view(np.int32))   # bit for bit, signs of zero included
+    assert_exact(conv_act_pool(kind))   # and through a convolution, with ties
