@@ -354,3 +354,47 @@ layer {{ name: "pool" type: "Pooling" bottom: "act" top: "pool" pooling_param {{
     assert np.abs(a - b).max() == 0
     assert np.array_equal(a.view(np.int32), b.view(np.int32))   # bit for bit, signs of zero included
     assert_exact(conv_act_pool(kind))   # and through a convolution, with ties
+
+
+PROTOTXT = VGG16.parent
+
+
+@pytest.mark.parametrize("model, size, swapped, skipped", [
+    ("caffenet", 99, ["relu1", "relu2", "relu5"], []),
+    ("alexnet", 99, ["relu5"], [("relu1", "LRN 'norm1'"), ("relu2", "LRN 'norm2'")]),
+    ("googlenet", 224, ["conv1/relu_7x7"], [("conv2/relu_3x3", "LRN 'conv2/norm2'")]),
+])
+def test_other_nets_bit_exact(model, size, swapped, skipped):
+    """Any net, not only VGG: CaffeNet (pool before LRN), AlexNet (LRN before pool: refused) and
+    GoogLeNet (inception branches, concat, AVE pool5) with seeded random weights."""
+    param = recaffe.read_net(str(PROTOTXT / f"{model}.prototxt"))
+    param.layer[0].input_param.shape[0].dim[2:] = [size, size]
+    weights = recaffe.random_weights(param, seed=0)
+    new, new_w, rep = reorder_activation_pooling(param, weights)
+    assert [s.activations[0] for s in rep.sites] == swapped
+    assert [s.activation for s in rep.skipped] == [a for a, _ in skipped]
+    assert all(s.reason.startswith(why + " sits between") for s, (_, why) in zip(rep.skipped, skipped))
+    x = np.random.default_rng(1).normal(0, 40, (1, 3, size, size)).astype(np.float32)
+    pools = [l.top[0] for l in param.layer if l.type == "Pooling"]
+    a, b = run(param, weights, x, pools), run(new, new_w, x, pools)
+    for k in a:
+        assert np.abs(a[k] - b[k]).max() == 0, k
+
+
+@pytest.mark.parametrize("act, weights", [
+    ("ELU elu_param { alpha: 0.5 }", None), ("BNLL", None), ("Threshold threshold_param { threshold: 0.1 }", None),
+    ("PReLU", {"act": [np.array([0.0, 0.1, 0.5, 2.0], np.float32)]}),
+])
+def test_layers_branch_activations_swap_exactly(act, weights):
+    param = recaffe.read_net(conv_act_pool(act))
+    w = recaffe.random_weights(param, seed=3) | (weights or {})
+    new, new_w, rep = reorder_activation_pooling(param, w)
+    assert rep.sites[0].activation_types == [act.split()[0]]
+    for seed in range(3):
+        x = inputs_with_ties((2, 3, 9, 7), seed)
+        a, b = run(param, w, x, ["pool"]), run(new, new_w, x, ["pool"])
+        assert np.abs(a["conv2"] - b["conv2"]).max() == 0 and np.abs(a["pool"] - b["pool"]).max() == 0
+
+
+def test_refuses_elu_with_negative_alpha():
+    assert_refused(conv_act_pool("ELU elu_param { alpha: -1 }"), "alpha -1")
