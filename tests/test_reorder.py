@@ -398,3 +398,16 @@ def test_layers_branch_activations_swap_exactly(act, weights):
 
 def test_refuses_elu_with_negative_alpha():
     assert_refused(conv_act_pool("ELU elu_param { alpha: -1 }"), "alpha -1")
+
+
+def test_train_val_file_with_phase_data_layers_and_loss(data_file):
+    """CaffeNet's train_val: TRAIN/TEST Data layers with one top, a loss head; overlapping 3x3/2 pools
+    give size ratios above 4 (55x55 -> 27x27)."""
+    path = data_file("prototxt_upstream", "bvlc_reference_caffenet", "train_val.prototxt")
+    new, _, rep = reorder_activation_pooling(str(path))
+    assert [s.activations[0] for s in rep.sites] == ["relu1", "relu2", "relu5"]
+    assert rep.sites[0].values_before == 96 * 55 * 55 and rep.sites[0].values_after == 96 * 27 * 27
+    assert rep.notes == []
+    order = layer_order(new)
+    assert order.index("pool1") < order.index("relu1") < order.index("norm1")
+    assert sum(l.type == "Data" for l in new.layer) == 2

@@ -96,9 +96,9 @@ class ReorderReport:
             sp = s.theoretical_speedup
             acts = " + ".join(f"{a} ({t})" for a, t in zip(s.activations, s.activation_types))
             how = "fused into" if s.fused else "now after"
-            lines.append(f"  swapped  {acts} {how} {s.pooling}: activation values "
-                         f"{s.values_before} -> {s.values_after} per image"
-                         + (f", theoretical speedup {sp:.2f}x" if sp else ""))
+            lines.append(f"  swapped  {acts} {how} {s.pooling}"
+                         + (f": activation values {s.values_before} -> {s.values_after} per image, "
+                            f"theoretical speedup {sp:.2f}x" if sp else ""))
         for k in self.skipped:
             lines.append(f"  skipped  {k.activation} ({k.activation_type}) before {k.pooling}: {k.reason}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -223,11 +223,15 @@ def _find_site(net, flow: _Dataflow, pool_idx: int, weights, skipped: list, max_
     return chain or None
 
 
-def _shapes(net: "pb.NetParameter", input_shapes) -> tuple[dict[str, tuple] | None, str | None]:
-    """Blob shapes of the net as built (for the per-site speedup); None and why when it cannot be built."""
+def _shapes(net: "pb.NetParameter", input_shapes, upto: int) -> tuple[dict[str, tuple] | None, str | None]:
+    """Blob shapes of the net as built (for the per-site speedup); None and why when it cannot be built.
+    Only layers up to index `upto` are built, so loss/accuracy heads of train_val files do not matter."""
     from ..net import Net
+    head = pb.NetParameter()
+    head.CopyFrom(net)
+    del head.layer[upto + 1:]
     try:
-        built = Net(net, _skip_weights=True, memory_cap=0, input_shapes=input_shapes)
+        built = Net(head, _skip_weights=True, memory_cap=0, input_shapes=input_shapes)
     except (RecaffeError, RuntimeError) as e:
         return None, f"blob sizes unknown (the net does not build here: {e}); theoretical speedups omitted"
     return {n: b.shape for n, b in built.blobs.items()}, None
@@ -264,7 +268,7 @@ def reorder_activation_pooling(net, weights: Mapping | None = None, *, fuse: boo
         chains = found if chains is None else {p: c for p, c in chains.items()
                                                if p not in in_view or found.get(p) == c}
 
-    shapes, why = _shapes(param, input_shapes) if chains else (None, None)
+    shapes, why = _shapes(param, input_shapes, max(chains)) if chains else (None, None)
     if why:
         report.notes.append(why)
 
