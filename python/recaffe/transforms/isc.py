@@ -45,7 +45,7 @@ class IscPolicyReport:
     layers: list[IscLayerChoice] = field(default_factory=list)
     iterations: int = 0
     stat: str = "median"
-    margin: float = 1.0
+    margin: float = 1.1
 
     def choice(self, layer: str) -> IscLayerChoice:
         for c in self.layers:
@@ -72,12 +72,13 @@ class IscPolicyReport:
 
 
 def isc_policy(net, weights: Mapping, samples: Mapping[str, np.ndarray], *, phase: str = "test",
-               iterations: int = 20, stat: str = "median", margin: float = 1.0,
+               iterations: int = 20, stat: str = "median", margin: float = 1.1,
                layers: list[str] | None = None):
     """Choose per convolution layer between the "gemm" and "isc" engines by measuring on `samples`
     ({input blob: batch}). `net`: prototxt path or text, or a NetParameter (not modified).
     `layers`: the convolutions to consider (default all). `stat`: "median" or "min" of the
-    per-layer times; isc is chosen where gemm_time / isc_time > `margin`. Returns
+    per-layer times; isc is chosen where gemm_time / isc_time > `margin` (default 1.1: a layer that
+    wins by less flips with timing noise and with the sparsity of the next image). Returns
     (NetParameter with recaffe_param.engine set on every considered convolution, weights, IscPolicyReport)."""
     from ..bench import interleaved_nets
     from ..net import Net
