@@ -86,10 +86,11 @@ def test_all_zero_input_gives_the_bias_exactly():
 
 def test_threads_give_identical_outputs():
     rng = np.random.default_rng(4)
-    for N in (1, 5):  # one image split in tiles; whole images per thread
-        proto = conv_net(24, 15, 13, 70, 3, 1, 1, N=N)
+    # one image split in pixel chunks and tiles (enough non-zeros to go parallel); whole images per thread
+    for N, C, H, W, sparsity in ((1, 64, 33, 33, 0.5), (5, 24, 15, 13, 0.8)):
+        proto = conv_net(C, H, W, 70, 3, 1, 1, N=N)
         weights = random_weights(rng, proto)
-        x = sparse_input(rng, (N, 24, 15, 13), 0.8)
+        x = sparse_input(rng, (N, C, H, W), sparsity)
         recaffe.set_num_threads(1)
         one = run(proto, weights, x, "isc")
         recaffe.set_num_threads(2)

@@ -57,7 +57,7 @@ class IscConvEngine : public ConvEngine {
     const float* wpk = packed_.data();
     const float* bpk = wpk + int64_t(g.group) * g.kh * g.kw * g.Cg() * kpad;
     const int64_t wstride = int64_t(g.kh) * g.kw * g.Cg() * kpad;
-    const bool par = T > 1 && g.macs() > 2e5;
+    const bool par = T > 1 && g.macs() > 2e6;
 
     // lists: group * HW * Cg entries, then group * HW counts
     auto lists_of = [&](float* base, int gi) { return reinterpret_cast<IscEntry*>(base) + gi * HW * g.Cg(); };
@@ -86,29 +86,33 @@ class IscConvEngine : public ConvEngine {
       return;
     }
 
-    // one image at a time; tiles small enough that every thread gets work
-    const int64_t P = par ? std::min<int64_t>(Pmax, std::max<int64_t>(16, (OHW + 2 * T - 1) / (2 * T) + 15) / 16 * 16)
-                          : Pmax;
-    const int64_t tiles = (OHW + P - 1) / P;
-    const int64_t pchunks = par ? std::min<int64_t>(T, std::max<int64_t>(1, HW / 64)) : 1;
+    // One image at a time; its non-zeros decide whether waking the other threads pays (sleeping
+    // OpenMP workers cost tens of microseconds, more than a whole small sparse layer).
+    const bool par_gather = par && g.C * HW >= (int64_t(1) << 16);
+    const int64_t pchunks = par_gather ? std::min<int64_t>(T, std::max<int64_t>(1, HW / 64)) : 1;
     for (int64_t n = 0; n < g.N; ++n) {
       const float* x = in + n * g.C * HW;
       float* y = out + n * g.K * OHW;
-#pragma omp parallel num_threads(T) if (par)
-      {
-#pragma omp for schedule(static)
-        for (int64_t it = 0; it < g.group * pchunks; ++it) {
-          const int gi = static_cast<int>(it / pchunks);
-          const int64_t c = it % pchunks, p0 = HW * c / pchunks, p1 = HW * (c + 1) / pchunks;
-          isc_gather(x + gi * g.Cg() * HW, g.Cg(), HW, p0, p1, kpad, lists_of(ws, gi), counts_of(ws, gi));
-        }
-        float* acc = acc_base + omp_get_thread_num() * tilef;
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t it = 0; it < g.group * tiles; ++it) {
-          const int gi = static_cast<int>(it / tiles);
-          const int64_t q0 = (it % tiles) * P;
-          run_tile(ws, gi, q0, std::min(OHW, q0 + P), acc, y);
-        }
+#pragma omp parallel for schedule(static) num_threads(T) if (par_gather)
+      for (int64_t it = 0; it < g.group * pchunks; ++it) {
+        const int gi = static_cast<int>(it / pchunks);
+        const int64_t c = it % pchunks, p0 = HW * c / pchunks, p1 = HW * (c + 1) / pchunks;
+        isc_gather(x + gi * g.Cg() * HW, g.Cg(), HW, p0, p1, kpad, lists_of(ws, gi), counts_of(ws, gi));
+      }
+      int64_t nnz = 0;
+      const int32_t* counts = counts_of(ws, 0);
+      for (int64_t p = 0; p < g.group * HW; ++p) nnz += counts[p];
+      const double sparse_macs = double(nnz) * g.kh * g.kw * g.Kg() / (double(g.sh) * g.sw);
+      const bool par_tiles = par && sparse_macs > 2e6;
+      // tiles small enough that every thread gets work
+      const int64_t P = par_tiles ? std::min<int64_t>(Pmax, (std::max<int64_t>(16, (OHW + 2 * T - 1) / (2 * T)) + 15) / 16 * 16)
+                                  : Pmax;
+      const int64_t tiles = (OHW + P - 1) / P;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(T) if (par_tiles)
+      for (int64_t it = 0; it < g.group * tiles; ++it) {
+        const int gi = static_cast<int>(it / tiles);
+        const int64_t q0 = (it % tiles) * P;
+        run_tile(ws, gi, q0, std::min(OHW, q0 + P), acc_base + omp_get_thread_num() * tilef, y);
       }
     }
   }
