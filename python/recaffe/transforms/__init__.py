@@ -10,6 +10,7 @@ import importlib
 
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
+    "isc_policy": ".isc",
     "reorder_activation_pooling": ".reorder",
 }
 
