@@ -10,6 +10,7 @@ import importlib
 
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
+    "falcon": ".falcon_svd",
     "reorder_activation_pooling": ".reorder",
 }
 
