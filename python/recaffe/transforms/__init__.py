@@ -11,6 +11,7 @@ import importlib
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
     "isc_policy": ".isc",
+    "falcon": ".falcon_svd",
     "reorder_activation_pooling": ".reorder",
 }
 
