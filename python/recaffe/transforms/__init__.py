@@ -11,6 +11,8 @@ import importlib
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
     "reorder_activation_pooling": ".reorder",
+    "vip": ".virtual_pooling",
+    "vip_error_bound": ".vip_bound",
 }
 
 
