@@ -272,7 +272,7 @@ class Net:
                              f"shape {arr.shape}")
         if arr.size == 0:
             raise InputError(f"input '{name}': empty array of shape {arr.shape}")
-        return np.ascontiguousarray(arr, dtype=np.float32)
+        return np.asarray(arr, dtype=np.float32, order="C")  # ascontiguousarray would make 0-d 1-d
 
     def set_input(self, **inputs) -> None:
         """Copy arrays into the input blobs; a new shape reshapes the whole net (checked against
