@@ -54,7 +54,7 @@ def vip_share(t) -> float:
 
 
 def time_configs(configs: dict, weights, batch: int, runs: int, label: str):
-    """{name: (param, report)} -> {name: NetTiming}, all nets timed interleaved."""
+    """{name: (param, report)} -> ({name: NetTiming}, {name: Net}), all nets timed interleaved."""
     nets = {}
     for name, (param, _) in configs.items():
         net = recaffe.Net(param, weights)
@@ -62,7 +62,7 @@ def time_configs(configs: dict, weights, batch: int, runs: int, label: str):
         net.set_input(**{net.inputs[0]: np.random.default_rng(0).standard_normal(shape).astype(np.float32)})
         nets[name] = net
     print(f"timing {label}: {len(nets)} nets x {runs} forwards, interleaved", flush=True)
-    return interleaved_nets(nets, iterations=runs, warmup=1, progress=True)
+    return interleaved_nets(nets, iterations=runs, warmup=1, progress=True), nets
 
 
 def main(argv=None):
@@ -91,7 +91,7 @@ def main(argv=None):
     authors_r4 = [c for c in VGG_CONVS if c != "conv2_1"]
     configs["authors' round 4 (no conv2_1)"] = vip(param, weights, authors_r4)[::2]
     configs["round 4, implicit"] = vip(param, weights, VGG_CONVS, implicit=True)[::2]
-    timing = time_configs(configs, weights, args.batch, runs, "VGG16")
+    timing, vgg_nets = time_configs(configs, weights, args.batch, runs, "VGG16")
     base = timing["original"].total.median
     base_conv = timing["original"].by_type("Convolution").median
     rows, speedups, shares = [], {}, {}
@@ -109,6 +109,26 @@ def main(argv=None):
                    f"timing NSR {PAPER['cpu_nsr']:.1%} on the CPU. Speedup = original median / configuration median; "
                    f"ViP share = time in ViP layers / network time (median over forwards).")
     round_speedups = [speedups[f"round {i}"] for i in range(1, 5)]
+
+    # implicit vs explicit interpolation, per (ViP, next conv) pair of round 4
+    t_exp, t_imp = timing["round 4"], timing["round 4, implicit"]
+    irows, pairs = [], {}
+    for site in configs["round 4, implicit"][1]["sites"]:
+        for reader in site.implicit_readers:
+            e = t_exp.layer(f"lininterp/{site.conv}").median + t_exp.layer(reader).median
+            i = t_imp.layer(reader).median
+            pairs[reader] = {"explicit_ms": e, "implicit_ms": i}
+            irows.append([f"lininterp/{site.conv} + {reader}", t_exp.layer(f"lininterp/{site.conv}").median,
+                          t_exp.layer(reader).median, i, e / i])
+    mem = {k: vgg_nets[k].memory_bytes() / 2 ** 20 for k in ("round 4", "round 4, implicit")}
+    del vgg_nets
+    rep.table("Implicit interpolation (beyond the paper): ViP + conv vs ViPConvolution, VGG16 round 4",
+              ["pair", "ViP ms", "conv ms", "ViPConvolution ms", "explicit / implicit"], irows,
+              note=f"Whole net: explicit {t_exp.total.median:.1f} ms, implicit {t_imp.total.median:.1f} ms; memory "
+                   f"{mem['round 4']:.0f} MiB vs {mem['round 4, implicit']:.0f} MiB (the full-size maps read by a "
+                   f"convolution are never written). Outputs are bit-identical (tests/test_vip_transform.py).")
+    rep.record["implicit"] = {"pairs": pairs, "total_explicit_ms": t_exp.total.median,
+                              "total_implicit_ms": t_imp.total.median, "memory_mib": mem}
     rep.record["vgg16"] = {name: {"median_ms": timing[name].total.median, "nsr": timing[name].total.nsr,
                                   "speedup": speedups[name], "vip_share": shares[name],
                                   "layers": [s.conv for s in (configs[name][1] or {"sites": []})["sites"]]}
@@ -130,7 +150,7 @@ def main(argv=None):
               and l.convolution_param.kernel_size[0] == 3]
         rconfigs = {"original": (rparam, None), "ViP after every conv": vip(rparam, rw, convs)[::2],
                     "ViP after the 3x3 convs": vip(rparam, rw, k3)[::2]}
-        rt = time_configs(rconfigs, rw, args.batch, runs, "ResNet-50")
+        rt, _ = time_configs(rconfigs, rw, args.batch, runs, "ResNet-50")
         rbase = rt["original"].total.median
         rrows = []
         for name, (p, report) in rconfigs.items():

@@ -175,3 +175,15 @@ layer {{ name: "c" type: "Convolution" bottom: "v" top: "c" convolution_param {{
         want = recaffe.Net(param, w).forward(data=x)["c"]
         got = recaffe.Net(imp, w).forward(data=x)["c"]
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=conv)
+
+
+def test_resnet50_insertion_after_scale_or_relu():
+    """ResNet-50 (the authors' modify_net.py rule): after the ReLU, or after the Scale when the conv
+    feeds the Eltwise; stage 5's 7x7 maps come back from 4x4 as 2H-1."""
+    param, _ = recaffe.load(str(ROOT / "prototxt" / "resnet50.prototxt"))
+    _, _, rep = vip(param, None, ["res2a_branch2b", "res2a_branch2c", "res5a_branch1", "conv1"])
+    got = {s.conv: (s.after, s.reduced_size, s.restored_size, s.readers) for s in rep["sites"]}
+    assert got == {"res2a_branch2b": ("res2a_branch2b_relu", (28, 28), (56, 56), ["res2a_branch2c"]),
+                   "res2a_branch2c": ("scale2a_branch2c", (28, 28), (56, 56), ["res2a"]),
+                   "res5a_branch1": ("scale5a_branch1", (4, 4), (7, 7), ["res5a"]),
+                   "conv1": ("conv1_relu", (56, 56), (112, 112), ["pool1"])}
