@@ -15,6 +15,8 @@ _EXPORTS = {
     "falcon": ".falcon_svd",
     "isc_policy": ".isc",
     "reorder_activation_pooling": ".reorder",
+    "vip_error_bound": ".vip_bound",
+    "vip": ".virtual_pooling",
 }
 
 
