@@ -217,3 +217,18 @@ def test_training_learns_a_separable_problem(tmp_path):
     after = ft.weights()
     np.testing.assert_array_equal(after["conv1"][0], before["conv1"][0])
     assert not np.array_equal(after["conv2"][0], before["conv2"][0])
+
+
+def test_time_budget_fits_the_schedule(tmp_path):
+    """With budget_minutes the learning rate anneals on time progress and the run ends, complete,
+    when the budget is spent (here after the first step), with a checkpoint and a log line."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (64, 16, 16, 3)).astype(np.uint8)
+    labels = rng.integers(0, 10, 64)
+    text = architectures.allcnn_c((4, 4), batchnorm=True).replace("dim: 32 dim: 32", "dim: 16 dim: 16")
+    recipe = Recipe(epochs=5, batch=16, preprocess="mnist", eval_limit=0, threads=1, budget_minutes=1e-6,
+                    channels_last=False)
+    res = train(TorchNet(text, phase="train"), (images, labels), recipe, out_dir=tmp_path, progress=False)
+    assert res.completed and len(res.history) == 1 and res.history[0]["steps"] == 1
+    assert res.history[0]["lr_end"] == pytest.approx(0.0)
+    assert "time budget" in (tmp_path / "train.log").read_text()

