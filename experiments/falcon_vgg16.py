@@ -195,13 +195,18 @@ def timing(rep: Report, trunk, dims, c_13: float, threads_list, iterations: int)
     fparam, fweights, frep = recaffe.transforms.falcon(trunk, weights, compression=c_13)
     rep.say(f"FALCON transform of VGG16 (13 SVDs, in parallel): {time.time() - t0:.1f} s")
     convs = list(dims)
-    # Toom-Cook on every stage except conv1_1's vertical one (3 input channels: the transforms would cost
-    # more than they save, as NNPACK found for Winograd on conv1)
+    # Toom-Cook where it pays on this CPU (measured stage by stage, CPU time, 1 thread): stages with >= 32
+    # input channels on maps of >= 28 x 28. With fewer channels the transforms cost more than the halved
+    # GEMM saves (NNPACK found the same for Winograd on conv1), and on 14 x 14 maps the transform-domain
+    # GEMMs are too narrow (56 tiles) to run at full speed.
     tc_engines = {}
     for l in frep.layers:
-        tc_engines[l.horizontal] = ("toomcook1d", {"tile": 4})
-        if l.shape[1] >= 16:
+        if dims[l.name]["Ho"] < 28:
+            continue
+        if l.shape[1] >= 32:
             tc_engines[l.vertical] = ("toomcook1d", {"tile": 4})
+        if l.rank >= 32:
+            tc_engines[l.horizontal] = ("toomcook1d", {"tile": 4})
     configs = {
         "gemm": lambda: recaffe.Net(trunk, weights),
         "winograd": lambda: recaffe.Net(trunk, weights, engines={n: ("winograd", {"tile": 4}) for n in convs}),
