@@ -65,6 +65,14 @@ class Layer {
   Tensor* ensure_blob(size_t i, const std::vector<int64_t>& shape);
   // Check a loaded parameter blob has the shape the layer needs.
   void check_blob_shape(size_t i, const std::vector<int64_t>& shape) const;
+  // Caffe's CanonicalAxisIndex, with an error naming this layer and the field on a bad axis.
+  int axis_index(const Tensor& t, int64_t axis, const char* field) const {
+    const int64_t n = t.num_axes();
+    if (axis < -n || axis >= n)
+      throw LayerError(name(), str_cat(field, " ", axis, " is out of range for a ", n, "-D input of shape ",
+                                       t.shape_string()));
+    return static_cast<int>(axis < 0 ? axis + n : axis);
+  }
 
   LayerSpec spec_;
   std::vector<std::shared_ptr<Tensor>> blobs_;
