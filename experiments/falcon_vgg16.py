@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
@@ -266,75 +267,70 @@ def timing(rep: Report, trunk, dims, c_13: float, threads_list, iterations: int)
 
 # ---------------------------------------------------------------------------------------------
 # accuracy on trained models
-def models():
-    from recaffe.data import data_path
-    return [("LeNet / MNIST", data_path("mnist", "lenet.prototxt"), data_path("mnist", "lenet_iter_10000.caffemodel"),
-             "mnist"),
-            ("cifar10_quick", data_path("cifar10", "cifar10_quick.prototxt"),
-             data_path("cifar10", "cifar10_quick_iter_5000.caffemodel"), "cifar10"),
-            ("cifar10_full", data_path("cifar10", "cifar10_full.prototxt"),
-             data_path("cifar10", "cifar10_full_iter_70000.caffemodel"), "cifar10")]
-
-
-def accuracy(rep: Report, compressions, quick: bool) -> dict:
-    from recaffe.data import cifar10, mnist_test, presets
-    limit = 1000 if quick else None
-    data = {}
-    mn = mnist_test()
-    data["mnist"] = (mn if limit is None else mn.stratified(limit // 10), presets.mnist)
-    cf = cifar10("test")
-    cf = cf if limit is None else cf.stratified(limit // 10)
-    if quick:  # the per-pixel train mean needs all 50,000 training JPEGs; quick runs use the per-channel test mean
-        sample = cf.arrays().astype(np.float32)
-        mean = sample.mean(axis=(0, 1, 2))
-        data["cifar10"] = (cf, lambda im: np.ascontiguousarray((im.astype(np.float32) - mean).transpose(0, 3, 1, 2)))
-    else:
-        data["cifar10"] = (cf, presets.cifar10_caffe)
+def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float) -> dict:
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from trained_models import trained_models  # the shared loader of ../shared/data's trained models
     rec, rows = {}, []
-    finetune = _finetune_available()
-    for label, proto, caffemodel, ds_name in models():
-        ds, pre = data[ds_name]
+    can_tune, why_not = _finetune_available() if finetune_epochs > 0 else (False, "not requested (--finetune-epochs 0)")
+    for m in trained_models(["lenet", "cifar10_quick", "cifar10_full"], quick=quick):
+        ds = m.dataset if not quick else m.dataset.stratified(100)
         try:
-            param, w = recaffe.load(proto, caffemodel)
-            base = recaffe.evaluate(recaffe.Net(param, w), ds, pre, top=(1,), progress=False).top1
+            param, w = recaffe.load(m.prototxt, m.caffemodel)
+            base = recaffe.evaluate(recaffe.Net(param, w), ds, m.preprocess, top=(1,), progress=False).top1
         except recaffe.UnknownLayerError as e:
-            rep.say(f"{label}: skipped ({e.layer_type} layers are not in this build yet)")
-            rec[label] = {"skipped": f"unknown layer type {e.layer_type}"}
+            rep.say(f"{m.name}: skipped ({e.layer_type} layers are not in this build)")
+            rec[m.name] = {"skipped": f"unknown layer type {e.layer_type}"}
             continue
-        x_probe = pre(ds.arrays(range(min(50, len(ds)))))
-        rec[label] = {"original_top1": base, "n": len(ds), "by_compression": {}}
-        rows.append([label, "original", "–", base, None, None, None, None])
-        for c in compressions:
+        x_probe = m.preprocess(ds.arrays(range(min(50, len(ds)))))
+        rec[m.name] = {"original_top1": base, "n": len(ds), "by_compression": {}}
+        rows.append([m.name, "original", "–", base, None, None, None, None])
+        for c in tqdm(compressions, desc=f"FALCON {m.name}", leave=False):
             fp, fw, frep = recaffe.transforms.falcon(param, w, compression=c, inputs={"data": x_probe})
-            fnet = recaffe.Net(fp, fw)
-            acc = recaffe.evaluate(fnet, ds, pre, top=(1,), progress=False).top1
+            acc = recaffe.evaluate(recaffe.Net(fp, fw), ds, m.preprocess, top=(1,), progress=False).top1
             k = frep.layers[0].shape[2]
             tc_eng = {n: ("toomcook1d", {"tile": 4}) for l in frep.layers for n in (l.vertical, l.horizontal)}
-            acc_tc = recaffe.evaluate(recaffe.Net(fp, fw, engines=tc_eng), ds, pre, top=(1,), progress=False).top1
-            ranks = "/".join(str(l.rank) for l in frep.layers)
+            acc_tc = recaffe.evaluate(recaffe.Net(fp, fw, engines=tc_eng), ds, m.preprocess, top=(1,),
+                                      progress=False).top1
             ratio = frep.macs_before / frep.macs_after
-            ft = finetune(fp, fw, ds_name) if finetune else None
-            rows.append([label, c, ranks, acc, acc_tc, ratio, (acc - base) * 100, ft])
-            rec[label]["by_compression"][str(c)] = {
+            tuned = None
+            if can_tune and m.name.startswith("cifar10"):   # the MNIST training images are not obtainable
+                tuned = _finetune(fp, fw, finetune_epochs, ds, m.preprocess)
+            rows.append([m.name, c, "/".join(str(l.rank) for l in frep.layers), acc, acc_tc, ratio,
+                         (acc - base) * 100, tuned])
+            rec[m.name]["by_compression"][str(c)] = {
                 "top1": acc, "top1_toomcook_engines": acc_tc, "ranks": [l.rank for l in frep.layers],
-                "mac_ratio": ratio, "toomcook_tile": f"F(4,{k})", "finetuned_top1": ft,
+                "mac_ratio": ratio, "toomcook_tile": f"F(4,{k})", "finetuned_top1": tuned,
+                "finetune_epochs": finetune_epochs if tuned is not None else 0,
                 "layers": frep.to_dict()["layers"]}
-    rep.table(f"Accuracy of FALCON without fine-tuning ({'1,000 stratified' if quick else 'all'} test images)",
-              ["model", "c", "ranks", "top-1", "top-1, Toom-Cook engines", "conv MAC ratio", "change (points)",
-               "after 1-2 epochs fine-tuning"], rows,
-              note="All convolutions are factored (their kernels are 5x5, so the stages use F(4,5)). "
-                   + ("Fine-tuning: recaffe.train is not on main yet, so that column is empty."
-                      if not finetune else ""))
+    rep.table(f"Accuracy of FALCON ({'1,000 stratified' if quick else 'all'} test images)",
+              ["model", "c", "ranks", "top-1, no fine-tuning", "top-1, Toom-Cook engines", "conv MAC ratio",
+               "change (points)", f"top-1 after {finetune_epochs:g} epoch(s) fine-tuning"], rows,
+              note="Every convolution is factored. The kernels are 5x5, so the Toom-Cook stages use F(4,5). "
+                   "CIFAR input is RGB minus the per-pixel training mean"
+                   + (" of 500 images per class" if quick else "") + ". "
+                   + ("Fine-tuning: " + why_not + "." if not can_tune else
+                      "Fine-tuning uses recaffe.train.finetune (cosine schedule, lr 0.005) on the 50,000 CIFAR "
+                      "training images. LeNet is not fine-tuned because the MNIST training images are not "
+                      "obtainable."))
     return rec
 
 
-def _finetune_available():
+def _finetune_available() -> tuple[bool, str]:
     try:
-        import recaffe.train as _t  # noqa: F401  (the training bridge of the evaluation issue)
+        from recaffe.train import torch_available
     except ImportError:
-        return None
-    fn = getattr(_t, "finetune", None)
-    return (lambda p, w, ds: fn(p, w, ds, epochs=1)) if callable(fn) else None
+        return False, "recaffe.train is not installed"
+    ok, why = torch_available()
+    return ok, (why or "")
+
+
+def _finetune(param, weights, epochs: float, test_ds, preprocess):
+    from recaffe.data import cifar10
+    from recaffe.train import finetune, finetune_recipe
+    res = finetune(param, weights, cifar10("train"), finetune_recipe(epochs=max(1, int(round(epochs)))),
+                   progress=False)
+    tuned = res.weights()
+    return recaffe.evaluate(recaffe.Net(param, tuned), test_ds, preprocess, top=(1,), progress=False).top1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,8 +354,12 @@ def plot(rep: Report, tim: dict, acc: dict, c_13: float) -> None:
         if "by_compression" not in r:
             continue
         cs = [float(c) for c in r["by_compression"]]
-        ax.plot([1.0] + cs, [r["original_top1"]] + [v["top1"] for v in r["by_compression"].values()], "o-",
-                label=label)
+        line, = ax.plot([1.0] + cs, [r["original_top1"]] + [v["top1"] for v in r["by_compression"].values()], "o-",
+                        label=label)
+        tuned = [(float(c), v["finetuned_top1"]) for c, v in r["by_compression"].items()
+                 if v.get("finetuned_top1") is not None]
+        if tuned:
+            ax.plot(*zip(*tuned), "s--", color=line.get_color(), label=f"{label}, fine-tuned")
     ax.set_xlabel("compression factor c (no fine-tuning)")
     ax.set_ylabel("top-1")
     ax.set_title("Accuracy of FALCON")
@@ -374,6 +374,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", default="1,2", help="thread counts to time (default 1,2)")
     ap.add_argument("--iterations", type=int, default=None, help="interleaved timing rounds (quick 3, full 10)")
     ap.add_argument("--compressions", default="1.5,2,3,4", help="compression factors for the accuracy table")
+    ap.add_argument("--finetune-epochs", type=float, default=None,
+                    help="fine-tune each FALCON CIFAR model this many epochs with recaffe.train (needs PyTorch; "
+                         "default 0 with --quick, else 1)")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
     args = ap.parse_args(argv)
@@ -397,7 +400,8 @@ def main(argv=None) -> dict:
     acc = {}
     if not args.skip_accuracy:
         cs = [float(c) for c in args.compressions.split(",") if c]
-        acc = accuracy(rep, cs, args.quick)
+        ft = args.finetune_epochs if args.finetune_epochs is not None else (0 if args.quick else 1)
+        acc = accuracy(rep, cs, args.quick, ft)
         rep.record["accuracy"] = acc
     if tim and acc:
         plot(rep, tim, acc, c_13)
