@@ -40,11 +40,13 @@ MATTNET = """
 name: "mattnet_conv12"
 layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ dim: {N} dim: 3 dim: 224 dim: 224 }} }} }}
 layer {{ name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-        convolution_param {{ num_output: 96 kernel_size: 7 stride: 2 pad: 1 }} }}
+        convolution_param {{ num_output: 96 kernel_size: 7 stride: 2 pad: 1
+                             weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
 layer {{ name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }}
 layer {{ name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param {{ pool: MAX kernel_size: 3 stride: 2 }} }}
 layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
-        convolution_param {{ num_output: 256 kernel_size: 5 stride: 2 }} }}
+        convolution_param {{ num_output: 256 kernel_size: 5 stride: 2
+                             weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
 layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
 """
 MATT_HW = {"conv1": ((224, 224), 110 * 110), "conv2": ((55, 55), 26 * 26)}
