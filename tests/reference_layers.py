@@ -79,7 +79,9 @@ def pool2d(x, method, kernel, stride=(1, 1), pad=(0, 0), ceil=True, global_pool=
             area = (he - hs) * (we - ws)
             h0, w0, h1, w1 = max(hs, 0), max(ws, 0), min(he, H), min(we, W)
             win = x[:, :, h0:h1, w0:w1]
-            if method == "MAX":
+            if win.size == 0:  # a ceil overhang past the image (stride > kernel): Caffe leaves -FLT_MAX / 0 / 0
+                out[:, :, oh, ow] = -np.finfo(np.float32).max if method == "MAX" else np.nan
+            elif method == "MAX":
                 out[:, :, oh, ow] = win.max(axis=(2, 3))
             else:
                 out[:, :, oh, ow] = win.sum(axis=(2, 3)) / area

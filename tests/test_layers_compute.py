@@ -114,6 +114,8 @@ POOL_CASES = [  # (H, W, (kh, kw), (sh, sw), (ph, pw), round_mode)
     ((6, 5), (3, 3), (2, 2), (1, 1), "CEIL"), ((9, 7), (3, 3), (2, 2), (1, 1), "FLOOR"),
     ((11, 13), (3, 2), (2, 3), (1, 1), "CEIL"), ((7, 9), (5, 5), (3, 3), (2, 2), "CEIL"),
     ((8, 8), (3, 3), (1, 1), (1, 1), "CEIL"), ((14, 14), (3, 3), (2, 2), (0, 0), "FLOOR"),
+    ((9, 7), (3, 3), (1, 1), (0, 0), "CEIL"), ((9, 11), (5, 3), (1, 2), (2, 1), "CEIL"),
+    ((8, 8), (3, 3), (4, 4), (0, 0), "CEIL"),  # the last window lies past the image
 ]
 
 
@@ -283,3 +285,25 @@ def test_threads_1_vs_2_whole_layer_set(rng):
         one = run_layer(layer_type, [x], params, threads=1)[0]
         two = run_layer(layer_type, [x], params, threads=2)[0]
         np.testing.assert_array_equal(one, two, err_msg=layer_type)
+
+
+def test_python_layer_hook(rng):
+    """A user layer registered by type name runs in numpy between core layers."""
+    class Double:
+        def __init__(self, layer_param):
+            self.k = 2.0
+
+        def reshape(self, bottom_shapes):
+            return [bottom_shapes[0]]
+
+        def forward(self, bottoms, tops):
+            tops[0][...] = bottoms[0] * self.k
+
+    recaffe.register_layer("Doubler", Double)
+    try:
+        x = rand(rng, 2, 3, 4)
+        np.testing.assert_array_equal(run_layer("Doubler", [x])[0], 2 * x)
+    finally:
+        recaffe.net.unregister_layer("Doubler")
+    with pytest.raises(recaffe.UnknownLayerError):
+        layer_net("Doubler", [(1, 2)])

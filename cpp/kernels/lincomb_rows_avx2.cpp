@@ -1,0 +1,9 @@
+// lincomb_rows compiled with -mavx2 flags (CMakeLists.txt), vectorized by the compiler.
+#include "kernels/lincomb_rows.h"
+
+namespace recaffe {
+namespace detail {
+void lincomb_rows_avx2(int n, const float* const* src, const float* coef, float bias, float* dst, int64_t len)
+#include "kernels/lincomb_rows_body.h"
+}  // namespace detail
+}  // namespace recaffe

@@ -1,0 +1,57 @@
+"""Labelled images as one uint8 array, decoded once and cached outside the repository
+(~/.cache/recaffe, or $RECAFFE_CACHE), and the seeded augmentation the training recipes use."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("RECAFFE_CACHE") or Path.home() / ".cache" / "recaffe")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def dataset_arrays(dataset, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(images N x H x W x C uint8, labels int64) of a recaffe.data.Dataset; decoded JPEGs are
+    cached under cache_dir(), keyed by the dataset's name, size and file list."""
+    items = dataset.items
+    if isinstance(items, np.ndarray) and items.dtype == np.uint8:
+        return items, np.asarray(dataset.labels, np.int64)
+    key = hashlib.sha1("\n".join(str(p) for p in items).encode()).hexdigest()[:12]
+    path = cache_dir() / f"{dataset.name}-{len(dataset)}-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return z["images"], z["labels"]
+    rng = range(len(dataset))
+    if progress:
+        from tqdm import tqdm
+        rng = tqdm(rng, desc=f"decode {dataset.name}", leave=False)
+    images = np.stack([dataset.image(i) for i in rng])
+    labels = np.asarray(dataset.labels, np.int64)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, images=images, labels=labels)
+    os.replace(tmp, path)
+    return images, labels
+
+
+def augment(images: np.ndarray, rng: np.random.Generator, crop_pad: int = 4, flip: bool = True) -> np.ndarray:
+    """Random crops of the image zero-padded by `crop_pad` on each side, and random horizontal
+    flips (the standard CIFAR augmentation); N x H x W x C uint8 in and out."""
+    n, h, w = images.shape[:3]
+    out = images
+    if crop_pad:
+        padded = np.pad(images, ((0, 0), (crop_pad, crop_pad), (crop_pad, crop_pad), (0, 0)))
+        dy = rng.integers(0, 2 * crop_pad + 1, n)
+        dx = rng.integers(0, 2 * crop_pad + 1, n)
+        out = np.empty_like(images)
+        for i in range(n):
+            out[i] = padded[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w]
+    if flip:
+        mask = rng.random(n) < 0.5
+        out = out.copy() if out is images else out
+        out[mask] = out[mask, :, ::-1]
+    return out
