@@ -302,11 +302,14 @@ class Concat(CaffeLayer):
 
 _ELEMENTWISE = ("ReLU", "Sigmoid", "TanH", "AbsVal", "Clip", "Softmax", "Flatten", "Dropout", "Split")
 LAYER_TYPES = ("Input", "Convolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale", "Bias",
-               "Eltwise", "Concat") + _ELEMENTWISE
+               "Eltwise", "Concat", "ViP", "Interp") + _ELEMENTWISE
 
 
 def _build_layer(layer, shapes, phase):
     t = layer.type
+    if t in ("ViP", "Interp"):
+        from .vip_torch import ViP
+        return ViP(layer, shapes)
     if t in _ELEMENTWISE:
         return Elementwise(layer, shapes, phase)
     if t == "BatchNorm":
