@@ -39,11 +39,9 @@ PAPER = {
 # The committed runs (2 shared CPU cores; see README): widths and recipes.
 FULL = {
     "vgg16_cifar": dict(widths=(16, 32, 64, 128, 128),
-                        recipe=dict(epochs=3, lr=0.05, warmup_epochs=0.15, batch=64, label_smoothing=0.1,
-                                    budget_minutes=60)),
+                        recipe=dict(epochs=8, lr=0.02, warmup_epochs=0.8, batch=64, budget_minutes=45)),
     "allcnn_c": dict(widths=(32, 64),
-                     recipe=dict(epochs=3, lr=0.05, warmup_epochs=0.15, batch=64, label_smoothing=0.1,
-                                 budget_minutes=60)),
+                     recipe=dict(epochs=8, lr=0.02, warmup_epochs=0.8, batch=64, budget_minutes=45)),
 }
 QUICK = {
     "vgg16_cifar": dict(widths=(8, 16, 16, 32, 32), recipe=dict(epochs=1, lr=0.05, warmup_epochs=0.2, batch=64)),
