@@ -56,7 +56,7 @@ struct IscTile {
   float* out;      // this group's first output plane [Kg][Ho*Wo]
 };
 
-// Steps 2-3 for one tile, with the best ISA the CPU offers.
+// Step 3 and the transpose for one tile, with the best ISA the CPU offers.
 void isc_tile(const IscTile& t, IscOrder order);
 
 namespace detail {
