@@ -238,8 +238,9 @@ def main(argv=None) -> int:
     rep.table("Total forward time", ["net", "median ms", "nsr", "change", "paper CPU change"], total_rows,
               note="change = median / original median - 1. 'swapped activation layers' sums the medians of the "
                    "moved activations (its ms is the original's); the last row divides their saving by the "
-                   "original total. The paper's -5% came from Caffe's scalar ReLU next to MKL convolutions; here "
-                   "the ReLU is an AVX-512 streaming loop, so activations are a far smaller share of the forward.")
+                   "original total." + (" The paper's -5% came from Caffe's scalar ReLU next to MKL convolutions; "
+                                        "here the ReLU is an AVX-512 streaming loop, so activations are a far "
+                                        "smaller share of the forward." if name in PAPER_CPU else ""))
     total_change = timing["reordered"].total.median / base.median - 1
     fused_rows = []
     if "fused" in names:
