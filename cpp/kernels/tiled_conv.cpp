@@ -27,20 +27,21 @@ Dims dims(const TiledConvPlan& p, const ConvGeometry& g) {
 
 std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
-// Per-thread scratch: input side Z (ay rows of Wp per tile row) + S (ax gathered rows of P);
-// output side Q (P) + R (ay rows of Tx*mx per tile row).
+// Per-thread scratch. Input side: the chunk's zero-padded rows of one channel (Xc), Z (ay rows of Wp
+// per tile row), S (ax gathered rows of P). Output side: Q (P) + R (ay rows of Tx*mx per tile row).
+int64_t in_rows(const Dims& d, int64_t rows) { return rows * d.my + d.ry - 1; }
 int64_t thread_scratch(const Dims& d, int64_t rows) {
   const int64_t P = rows * d.Tx;
-  const int64_t in = d.ay * rows * d.Wp + d.ax * P;
+  const int64_t in = in_rows(d, rows) * d.Wp + d.ay * rows * d.Wp + d.ax * P;
   const int64_t out = P + d.ay * rows * d.Tx * d.mx;
   return std::max(in, out) + 16;
 }
 
-// Tile rows per chunk: the whole image when its transform-domain data (V and M) fits in 4M floats,
-// else enough rows that each GEMM still has >= 256 columns.
+// Tile rows per chunk: the transform-domain data of a chunk (V and M) near L2 size (512K floats) while
+// each GEMM keeps >= 256 columns; the whole image when that is smaller.
 int64_t chunk_rows(const Dims& d, const ConvGeometry& g) {
   const int64_t per_row = int64_t(d.ay) * d.ax * (g.C + g.K) * d.Tx;
-  const int64_t fit = (int64_t(4) << 20) / std::max<int64_t>(per_row, 1);
+  const int64_t fit = (int64_t(1) << 19) / std::max<int64_t>(per_row, 1);
   const int64_t wide = (256 + d.Tx - 1) / d.Tx;
   return std::max<int64_t>(1, std::min(d.Ty, std::max(fit, wide)));
 }
@@ -80,7 +81,7 @@ void tiled_conv_prepare(TiledConvPlan& p, const float* w, int64_t K, int64_t C) 
 size_t tiled_conv_workspace_floats(const TiledConvPlan& p, const ConvGeometry& g, int threads) {
   const Dims d = dims(p, g);
   const int64_t E = int64_t(d.ay) * d.ax, rows = chunk_rows(d, g), P = rows * d.Tx;
-  return static_cast<size_t>(g.C * d.Hp * d.Wp + E * (g.C + g.K) * P + int64_t(threads) * thread_scratch(d, rows));
+  return static_cast<size_t>(E * (g.C + g.K) * P + int64_t(threads) * thread_scratch(d, rows));
 }
 
 void tiled_conv_forward(const TiledConvPlan& p, const ConvGeometry& g, const float* in, const float* bias, float* out,
@@ -88,8 +89,7 @@ void tiled_conv_forward(const TiledConvPlan& p, const ConvGeometry& g, const flo
   const Dims d = dims(p, g);
   const int64_t C = g.C, K = g.K, E = int64_t(d.ay) * d.ax;
   const int64_t rows = chunk_rows(d, g), Pmax = rows * d.Tx;
-  float* xp = ws;
-  float* V = xp + C * d.Hp * d.Wp;
+  float* V = ws;
   float* M = V + E * C * Pmax;
   float* scratch = M + E * K * Pmax;
   const int64_t per_thread = thread_scratch(d, rows);
@@ -98,46 +98,47 @@ void tiled_conv_forward(const TiledConvPlan& p, const ConvGeometry& g, const flo
   for (int64_t n = 0; n < g.N; ++n) {
     const float* x = in + n * C * g.H * g.W;
     float* y = out + n * K * g.Ho * g.Wo;
-    // zero-padded copy: every tile then reads without bounds checks
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t c = 0; c < C; ++c) {
-      float* dst = xp + c * d.Hp * d.Wp;
-      std::memset(dst, 0, sizeof(float) * d.Hp * d.Wp);
-      for (int64_t h = 0; h < g.H; ++h)
-        std::memcpy(dst + (h + g.ph) * d.Wp + g.pw, x + (c * g.H + h) * g.W, sizeof(float) * g.W);
-    }
     for (int64_t th0 = 0; th0 < d.Ty; th0 += rows) {
       const int64_t nr = std::min(rows, d.Ty - th0), P = nr * d.Tx;
+      const int64_t nin = in_rows(d, nr), y0 = th0 * d.my - g.ph;  // padded rows of this chunk, first input row
       // input transform, one channel per work item
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t c = 0; c < C; ++c) {
-        float* Z = scratch + omp_get_thread_num() * per_thread;
+        float* Xc = scratch + omp_get_thread_num() * per_thread;
+        float* Z = Xc + in_rows(d, rows) * d.Wp;
         float* S = Z + d.ay * rows * d.Wp;
-        const float* xc = xp + c * d.Hp * d.Wp;
+        // the chunk's rows of channel c, zero-padded: every tile then reads without bounds checks
+        const float* xc = x + c * g.H * g.W;
+        for (int64_t i = 0; i < nin; ++i) {
+          float* row = Xc + i * d.Wp;
+          const int64_t h = y0 + i;
+          if (h < 0 || h >= g.H) {
+            std::memset(row, 0, sizeof(float) * d.Wp);
+            continue;
+          }
+          std::memset(row, 0, sizeof(float) * g.pw);
+          std::memcpy(row + g.pw, xc + h * g.W, sizeof(float) * g.W);
+          std::memset(row + g.pw + g.W, 0, sizeof(float) * (d.Wp - g.pw - g.W));
+        }
         const float* src[16];
         for (int64_t r = 0; r < nr; ++r) {
-          const float* base = xc + (th0 + r) * d.my * d.Wp;
-          for (int i = 0; i < d.ry + d.my - 1; ++i) src[i] = base + i * d.Wp;
+          const float* base = Xc + r * d.my * d.Wp;
+          for (int i = 0; i < d.ay; ++i) src[i] = base + i * d.Wp;
           for (int a = 0; a < d.ay; ++a) {
             if (d.ax == 1)  // 1-D along H: the combination is already V's row segment
               lincomb_rows(d.ay, src, &p.BTy[a * d.ay], 0.f, V + (a * C + c) * P + r * d.Tx, d.Tx);
-            else if (d.ay == 1)
-              std::memcpy(Z + r * d.Wp, base, sizeof(float) * d.Wp);
-            else
+            else if (d.ay > 1)
               lincomb_rows(d.ay, src, &p.BTy[a * d.ay], 0.f, Z + (a * rows + r) * d.Wp, d.Wp);
           }
         }
         if (d.ax == 1) continue;
         for (int a = 0; a < d.ay; ++a) {
           // gather S_j[r*Tx + t] = Z[a][r][t*mx + j], then V[a,b] = sum_j BT_x[b][j] S_j
-          for (int j = 0; j < d.ax; ++j) {
-            float* s = S + j * Pmax;
+          for (int j = 0; j < d.ax; ++j)
             for (int64_t r = 0; r < nr; ++r) {
-              const float* z = Z + (a * rows + r) * d.Wp + j;
-              float* sr = s + r * d.Tx;
-              for (int64_t t = 0; t < d.Tx; ++t) sr[t] = z[t * d.mx];
+              const float* z = (d.ay == 1 ? Xc + r * d.Wp : Z + (a * rows + r) * d.Wp) + j;
+              gather_strided(z, d.mx, d.Tx, S + j * Pmax + r * d.Tx);
             }
-          }
           const float* srows[16];
           for (int j = 0; j < d.ax; ++j) srows[j] = S + j * Pmax;
           for (int b = 0; b < d.ax; ++b)
@@ -156,6 +157,7 @@ void tiled_conv_forward(const TiledConvPlan& p, const ConvGeometry& g, const flo
         float* Q = scratch + omp_get_thread_num() * per_thread;
         float* R = Q + Pmax;
         const int64_t Rw = d.Tx * d.mx;
+        const float b = (g.bias && bias) ? bias[k] : 0.f;
         const float* rrows[16];
         for (int a = 0; a < d.ay; ++a) {
           if (d.ax == 1) {
@@ -163,20 +165,24 @@ void tiled_conv_forward(const TiledConvPlan& p, const ConvGeometry& g, const flo
             continue;
           }
           const float* mrows[16];
-          for (int b = 0; b < d.ax; ++b) mrows[b] = M + ((a * d.ax + b) * K + k) * P;
+          for (int b2 = 0; b2 < d.ax; ++b2) mrows[b2] = M + ((a * d.ax + b2) * K + k) * P;
           float* Ra = R + a * rows * Rw;
           for (int i = 0; i < d.mx; ++i) {
             lincomb_rows(d.ax, mrows, &p.ATx[i * d.ax], 0.f, Q, P);
             for (int64_t r = 0; r < nr; ++r) {
-              float* rr = Ra + r * Rw + i;
-              const float* q = Q + r * d.Tx;
-              for (int64_t t = 0; t < d.Tx; ++t) rr[t * d.mx] = q[t];
+              if (d.ay == 1) {  // 1-D along W: interleave straight into the output row (+ bias)
+                const int64_t oh = th0 + r;
+                const int64_t cnt = std::min<int64_t>(d.Tx, (g.Wo - i + d.mx - 1) / d.mx);
+                scatter_strided(Q + r * d.Tx, d.mx, cnt, b, y + (k * g.Ho + oh) * g.Wo + i);
+              } else {
+                scatter_strided(Q + r * d.Tx, d.mx, d.Tx, 0.f, Ra + r * Rw + i);
+              }
             }
           }
           rrows[a] = Ra;
         }
+        if (d.ay == 1 && d.ax > 1) continue;
         const int64_t rstride = d.ax == 1 ? d.Tx : Rw;
-        const float b = (g.bias && bias) ? bias[k] : 0.f;
         for (int64_t r = 0; r < nr; ++r) {
           const float* src[16];
           for (int a = 0; a < d.ay; ++a) src[a] = rrows[a] + r * rstride;

@@ -15,6 +15,8 @@ pair reproduces the layer exactly (up to float rounding); padding, stride and di
 """
 from __future__ import annotations
 
+import contextlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, Sequence
@@ -94,6 +96,18 @@ def factor_weights(W: np.ndarray, rank: int | None = None):
     v = (U[:, :R] * root).reshape(F_I, m, R).transpose(2, 0, 1)[..., None]
     h = (Vt[:R] * root[:, None]).reshape(R, n, F_O).transpose(2, 0, 1)[:, :, None, :]
     return v.astype(np.float32), h.astype(np.float32), s
+
+
+def _one_blas_thread(active: bool):
+    """Layers are factored in parallel threads (numpy's SVD frees the GIL); numpy's own BLAS threads on
+    top of them oversubscribe the cores (measured 6x slower on a loaded machine), so limit them to one."""
+    if active:
+        try:
+            from threadpoolctl import threadpool_limits
+            return threadpool_limits(1, user_api="blas")
+        except ImportError:
+            pass
+    return contextlib.nullcontext()
 
 
 def _axis_pair(cp, rep: str, h: str, w: str, default: int) -> tuple[int, int]:
@@ -232,7 +246,8 @@ def falcon(net, weights: Mapping[str, list], compression: float | Mapping[str, f
         else:
             R = falcon_rank(F_I, F_O, kh, kw, float(c))
         jobs[name] = (W, R, c, (kh, kw, ph, pw, sh, sw, dh, dw))
-    with ThreadPoolExecutor(max_workers=workers or min(8, max(1, len(jobs)))) as pool:  # numpy's SVD frees the GIL
+    n_workers = workers or min(os.cpu_count() or 1, max(1, len(jobs)))
+    with _one_blas_thread(n_workers > 1), ThreadPoolExecutor(max_workers=n_workers) as pool:
         factors = dict(zip(jobs, pool.map(lambda j: factor_weights(j[0], j[1]), jobs.values())))
 
     out = pb.NetParameter()
