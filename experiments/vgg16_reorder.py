@@ -32,17 +32,6 @@ PAPER_GPU = {"vgg16": [3.0, 3.1, 2.0, 1.7, 1.2], "vgg19": [3.1, 2.5, 1.6, 1.4, 1
 PAPER_TOTAL_CPU_CHANGE = -0.05      # "total forward pass execution time on CPU was reduced by almost 5%"
 PAPER_ACTIVATION_CPU_CHANGE = -0.75  # "time for activation layer can be reduced almost by 75%"
 
-# The paper's custom 4-layer net (input -> conv -> sigmoid -> max-pool); used when the repository's
-# prototxt/sigmoid_net.prototxt is not there.
-SIGMOID_NET = """name: "SigmoidNet"
-layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 3 dim: 224 dim: 224 } } }
-layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-        convolution_param { num_output: 64 pad: 1 kernel_size: 3 weight_filler { type: "xavier" }
-                            bias_filler { type: "constant" value: 0.1 } } }
-layer { name: "sigmoid1" type: "Sigmoid" bottom: "conv1" top: "conv1" }
-layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
-"""
-
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -66,10 +55,9 @@ def parse_args(argv=None):
 
 
 def model_source(model: str):
-    """(name for the results, prototxt path or text)."""
-    if model == "sigmoid":
-        path = ROOT / "prototxt" / "sigmoid_net.prototxt"
-        return "sigmoid", (path if path.exists() else SIGMOID_NET)
+    """(name for the results, prototxt path)."""
+    if model == "sigmoid":   # the paper's custom 4-layer net: input -> conv -> sigmoid -> max-pool
+        return "sigmoid", ROOT / "prototxt" / "sigmoid_net.prototxt"
     if (ROOT / "prototxt" / f"{model}.prototxt").exists():   # vgg16, vgg19, caffenet, googlenet, ...
         return model, ROOT / "prototxt" / f"{model}.prototxt"
     path = Path(model)
@@ -129,7 +117,7 @@ def main(argv=None) -> int:
                  title=f"Reorder activation and pooling: {name}")
     rep.text(f"Machine: {machine}; {threads} threads. Paper: Intel Xeon E5-2660 v3, Caffe + MKL.")
 
-    param = recaffe.read_net(source if isinstance(source, str) else str(source))
+    param = recaffe.read_net(str(source))
     inputs = [l for l in param.layer if l.type == "Input"]
     if len(inputs) != 1 or len(inputs[0].input_param.shape) != 1:
         sys.exit(f"{name}: the net needs exactly one Input layer with one shape (found {len(inputs)})")
@@ -250,8 +238,9 @@ def main(argv=None) -> int:
     rep.table("Total forward time", ["net", "median ms", "nsr", "change", "paper CPU change"], total_rows,
               note="change = median / original median - 1. 'swapped activation layers' sums the medians of the "
                    "moved activations (its ms is the original's); the last row divides their saving by the "
-                   "original total. The paper's -5% came from Caffe's scalar ReLU next to MKL convolutions; here "
-                   "the ReLU is an AVX-512 streaming loop, so activations are a far smaller share of the forward.")
+                   "original total." + (" The paper's -5% came from Caffe's scalar ReLU next to MKL convolutions; "
+                                        "here the ReLU is an AVX-512 streaming loop, so activations are a far "
+                                        "smaller share of the forward." if name in PAPER_CPU else ""))
     total_change = timing["reordered"].total.median / base.median - 1
     fused_rows = []
     if "fused" in names:
