@@ -246,3 +246,18 @@ def test_mixing_v1_and_v2_layers_is_refused():
     text = TINY_V2 + '\nlayers { name: "x" type: RELU bottom: "prob" top: "prob" }'
     with pytest.raises(CaffeFileError, match="mixes V1"):
         read_net(text)
+
+
+def test_train_test_net_loads_with_input_shapes(data_file):
+    """lenet_train_test's Data layer has no image size: say it, and the trained weights load."""
+    proto = data_file("mnist", "lenet_train_test.prototxt")
+    model = data_file("mnist", "lenet_iter_10000.caffemodel")
+    with pytest.raises(CaffeFileError, match=r"layer 'mnist'.*input_shapes"):
+        recaffe.load(proto, model)
+    try:
+        net, w = recaffe.load(proto, model, input_shapes={"data": (100, 1, 28, 28)})
+    except recaffe.UnknownLayerError as e:  # its TEST phase ends in Accuracy and SoftmaxWithLoss
+        pytest.skip(f"needs layer type '{e.layer_type}', not implemented yet")
+    assert w["conv1"][0].shape == (20, 1, 5, 5) and w["ip2"][0].shape == (10, 500)
+    _, ref = recaffe.load(data_file("mnist", "lenet.prototxt"), model)
+    np.testing.assert_array_equal(w["ip1"][0], ref["ip1"][0])

@@ -16,6 +16,8 @@
 #include "layers/convolution_layer.h"
 #include "bindings/python_layer.h"
 #include "bindings/kernels_binding.h"
+#include "bindings/toomcook_binding.h"
+#include "bindings/vip_binding.h"
 #ifdef RECAFFE_WITH_CUDA
 #include "gpu_binding.h"
 #endif
@@ -233,6 +235,8 @@ PYBIND11_MODULE(_core, m) {
         },
         "C = A @ B through the BLAS recaffe uses (for benchmarks).");
   bind_kernels(m);
+  bind_toomcook(m);
+  bind_vip(m);
 #ifdef RECAFFE_WITH_CUDA
   bind_cuda(m);
   m.attr("cuda_built") = true;

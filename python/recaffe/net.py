@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _core
 from .errors import CaffeFileError, InputError, LayerError, RecaffeError, ResourceError, UnknownLayerError
+from .evaluation_layers import FALLBACK_LAYERS
 from .graph import check_tops, filter_net, insert_splits, net_outputs
 from .io import is_prototxt_text, match_weights, read_net, read_weights, shape_equals
 from .io.proto import pb
@@ -140,6 +141,8 @@ class Net:
                     self._core.add_python_layer(*args, _PYTHON_LAYERS[layer.type](layer))
                 elif layer.type in _core_types():
                     self._core.add_layer(*args)
+                elif layer.type in FALLBACK_LAYERS:  # Caffe layers the core lacks, in numpy
+                    self._core.add_python_layer(*args, FALLBACK_LAYERS[layer.type](layer))
                 else:
                     raise UnknownLayerError(
                         f"unknown layer type '{layer.type}' (layer '{layer.name}'"
@@ -377,6 +380,6 @@ def _core_types() -> set[str]:
     return _TYPES_CACHE
 
 
-def expected_param_shapes(net_param, phase: str = "test") -> dict[str, list[tuple]]:
+def expected_param_shapes(net_param, phase: str = "test", input_shapes=None) -> dict[str, list[tuple]]:
     """{layer: [blob shape]} as the built net needs them (used to match caffemodel blobs)."""
-    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0).param_shapes()
+    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0, input_shapes=input_shapes).param_shapes()

@@ -84,11 +84,13 @@ def match_weights(stored: list, expected: Mapping[str, list], path: str | None =
     return out
 
 
-def load(prototxt, caffemodel: str | os.PathLike | None = None, *, phase: str = "test"):
+def load(prototxt, caffemodel: str | os.PathLike | None = None, *, phase: str = "test",
+         input_shapes: Mapping[str, tuple] | None = None):
     """Read a network and its weights: returns (NetParameter (V2), {layer name: [ndarray]}).
 
     Weights are matched by layer name with Caffe's shape rules; layers without weights in the
     file get none (an empty dict entry is absent). The arrays are float32 views of the file's bytes.
+    input_shapes: {top: shape} for data layers whose image size the file does not give.
     """
     from ..net import expected_param_shapes  # the C++ net knows each layer's blob shapes
 
@@ -96,7 +98,7 @@ def load(prototxt, caffemodel: str | os.PathLike | None = None, *, phase: str = 
     if caffemodel is None:
         return net, {}
     _, stored = read_weights(caffemodel)
-    expected = expected_param_shapes(net, phase=phase)
+    expected = expected_param_shapes(net, phase=phase, input_shapes=input_shapes)
     return net, match_weights(stored, expected, os.fspath(caffemodel))
 
 
