@@ -57,7 +57,8 @@ def train_model(name: str, cfg: dict, args, train_data, test_data):
                        **({"budget_minutes": args.budget_minutes or None} if args.budget_minutes is not None else {})})
     text = BUILDERS[name](cfg["widths"], batchnorm=True)
     tnet = TorchNet(text, phase="train", seed=args.seed)
-    run_dir = Path(args.runs_dir) / (name + ("_quick" if args.quick else ""))
+    tag = ("_quick" if args.quick else "") + ("_w" + "-".join(map(str, cfg["widths"])) if args.widths else "")
+    run_dir = Path(args.runs_dir) / (name + tag)   # other widths never resume this config's checkpoint
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     if args.export_only:
