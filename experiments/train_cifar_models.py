@@ -57,7 +57,8 @@ def train_model(name: str, cfg: dict, args, train_data, test_data):
                        **({"budget_minutes": args.budget_minutes or None} if args.budget_minutes is not None else {})})
     text = BUILDERS[name](cfg["widths"], batchnorm=True)
     tnet = TorchNet(text, phase="train", seed=args.seed)
-    run_dir = Path(args.runs_dir) / (name + ("_quick" if args.quick else ""))
+    tag = ("_quick" if args.quick else "") + ("_w" + "-".join(map(str, cfg["widths"])) if args.widths else "")
+    run_dir = Path(args.runs_dir) / (name + tag)   # other widths never resume this config's checkpoint
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     if args.export_only:
@@ -89,6 +90,28 @@ def export_model(name: str, tnet, recipe, run_dir: Path, models_dir: Path, proto
         proto_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(proto, proto_dir / f"{name}.prototxt")
     return proto, model
+
+
+def write_models_readme(record: dict, names) -> None:
+    """experiments/models/README.md: each trained model, its measured accuracy and the command."""
+    lines = ["# Trained models", "",
+             "Written by `experiments/train_cifar_models.py` (do not edit by hand). Files: `models/<name>/` "
+             "(`<name>.caffemodel`, deploy `<name>.prototxt` with BatchNorm folded, `train_<name>.prototxt` with "
+             "BatchNorm/Scale, `recipe.json`, `train.log`, `history.json`, `accuracy.json`); deploy prototxts "
+             "also in `prototxt/`. Accuracy: the 10,000 CIFAR-10 test JPEGs, run by recaffe on the Caffe files; "
+             "preprocessing `recaffe.data.presets.cifar10_caffe` (RGB 0..255 minus the per-pixel train mean).", "",
+             "| model | widths | caffemodel MB | epochs trained | train minutes | top-1 (recaffe) | top-5 | "
+             "top-1 (PyTorch, before folding) | target | reproduce |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in names:
+        r = record[m]
+        lines.append(f"| {m} | {'x'.join(map(str, r['widths']))} | {r['caffemodel_mb']:.2f} | "
+                     f"{r['epochs_done']} | {r['train_minutes']:.0f} | {100 * r['recaffe']['top1']:.2f}% | "
+                     f"{100 * r['recaffe']['top5']:.2f}% | {100 * r['torch_bn_top1']:.2f}% | "
+                     f"{100 * r['target']:.0f}% | `python experiments/train_cifar_models.py --models {m}` |")
+    lines += ["", f"Trained on: {record.get('machine', '')}.", ""]
+    out = ROOT / "experiments" / "models" / "README.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
 
 
 def main(argv=None):
@@ -124,6 +147,7 @@ def main(argv=None):
     name = "train_cifar_models" + ("_quick" if args.quick else "")
     rep = Report(name, out=args.out, title="Trained CIFAR-10 models (PyTorch bridge -> Caffe files -> recaffe)")
     import torch
+    rep.record["machine"] = describe_machine() + f", PyTorch {torch.__version__}, {args.threads} threads, {args.device}"
     rep.text(f"Machine: {describe_machine()}; PyTorch {torch.__version__}, {args.threads} training threads, "
              f"device {args.device}{', bf16 autocast' if args.bf16 else ''}. Test set: {len(test_ds)} CIFAR-10 "
              f"test JPEGs; training set: {len(train_ds)} training JPEGs only.")
@@ -142,12 +166,14 @@ def main(argv=None):
         torch_top1 = float((s.argmax(1) == test_data[1]).mean())
         agree = float((ev.predictions == s.argmax(1)).mean())   # recaffe (folded) vs PyTorch (BN) top-1
         minutes = hist[-1]["minutes"] if hist else None
+        spe = len(train_data[1]) // recipe.batch
+        epochs_done = round(sum(h.get("steps", spe) for h in hist) / spe, 2)   # the last epoch may be partial
         size_mb = model.stat().st_size / 2 ** 20
         paper, target = PAPER[m]
-        rows.append([m, "x".join(map(str, cfg["widths"])), f"{size_mb:.1f}", len(hist), minutes, ev.top1, ev.top5,
+        rows.append([m, "x".join(map(str, cfg["widths"])), f"{size_mb:.1f}", epochs_done, minutes, ev.top1, ev.top5,
                      torch_top1, agree, target, paper])
         curves[m] = hist
-        rep.record[m] = {"widths": cfg["widths"], "caffemodel_mb": size_mb, "epochs_done": len(hist),
+        rep.record[m] = {"widths": cfg["widths"], "caffemodel_mb": size_mb, "epochs_done": epochs_done,
                          "train_minutes": minutes, "recaffe": ev.to_dict(), "torch_bn_top1": torch_top1,
                          "top1_agreement_recaffe_vs_torch": agree, "target": target, "paper": paper,
                          "recipe": recipe.to_dict(), "history": hist, "completed": bool(res.completed) if res else None,
@@ -155,9 +181,11 @@ def main(argv=None):
         if not args.quick:
             (models_dir / m / "accuracy.json").write_text(json.dumps(
                 {"cifar10_test_top1_recaffe": ev.top1, "cifar10_test_top5_recaffe": ev.top5,
-                 "cifar10_test_top1_torch_bn": torch_top1, "n": ev.n, "epochs": len(hist), "train_minutes": minutes,
+                 "cifar10_test_top1_torch_bn": torch_top1, "n": ev.n, "epochs": epochs_done, "train_minutes": minutes,
                  "machine": describe_machine(), "device": args.device, "date": time.strftime("%Y-%m-%d %H:%M")},
                 indent=1))
+    if not args.quick:
+        write_models_readme(rep.record, args.models)
     rep.table("CIFAR-10 test accuracy", ["model", "widths", "MB", "epochs", "train min", "top-1 (recaffe)",
                                          "top-5 (recaffe)", "top-1 (PyTorch, BN unfolded)", "top-1 agreement",
                                          "target", "paper"], rows,

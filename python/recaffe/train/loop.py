@@ -220,7 +220,8 @@ def train(net: TorchNet, data, recipe: Recipe, *, out_dir=None, eval_data=None, 
             (out / "history.json").write_text(json.dumps(history, indent=1))
     net.eval()
     res = TrainResult(net, recipe, history, time.time() - t_start, completed=epoch >= recipe.epochs)
-    log(f"{'finished' if res.completed else 'stopped'} after {res.seconds / 60:.1f} min, {epoch} epochs")
+    done = sum(h.get("steps", steps_per_epoch) for h in history) / steps_per_epoch
+    log(f"{'finished' if res.completed else 'stopped'} after {res.seconds / 60:.1f} min, {done:.2f} epochs of data")
     return res
 
 
