@@ -19,7 +19,7 @@ import numpy as np
 
 import recaffe
 from recaffe import _core
-from recaffe.bench import Stats, describe_machine, interleaved, measure
+from recaffe.bench import describe_machine, interleaved
 from recaffe.report import Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,29 +83,38 @@ class Pair:
 
 
 def conv_vs_sgemm(pair: Pair, repeats: int) -> list[list]:
-    """Each convolution's median time from the last timing run, as GFLOP/s, beside the GFLOP/s of
-    sgemm (recaffe's threads over single-threaded OpenBLAS, as the gemm engine calls it) on the
-    layer's own GEMM shape: [K/g, C/g*kh*kw] x [C/g*kh*kw, Ho*Wo], per image and group."""
+    """Each convolution layer timed interleaved with a plain sgemm of its own GEMM shape,
+    [K/g, C/g*kh*kw] x [C/g*kh*kw, Ho*Wo] per image and group (recaffe's threads over
+    single-threaded OpenBLAS, as the gemm engine calls it, into a preallocated output): the layer's
+    GFLOP/s against that bound."""
     net = pair.net
-    med = np.median(np.asarray(pair.recaffe_layers), axis=0)
     rng = np.random.default_rng(0)
     rows = []
     for i, (name, t) in enumerate(zip(net.layer_names, net.layer_types)):
         if t != "Convolution":
             continue
         w = net.params[name][0].shape
-        top = net.blobs[net.top_names[name][0]].shape
-        group = net.bottom_names and net.blobs[net.bottom_names[name][0]].shape[1] // w[1]
-        n, k, ho, wo = top
+        n, k, ho, wo = net.blobs[net.top_names[name][0]].shape
+        group = net.blobs[net.bottom_names[name][0]].shape[1] // w[1]
         m_, k_, n_ = k // group, w[1] * w[2] * w[3], ho * wo
         flops = 2.0 * n * group * m_ * k_ * n_
         a = rng.standard_normal((m_, k_), dtype=np.float32)
         b = rng.standard_normal((k_, n_), dtype=np.float32)
-        s = measure(lambda: _core.sgemm_parallel(a, b), repeats=repeats, warmup=1)
-        sgemm_ms = s.median * n * group
-        conv_gflops = flops / (med[i] * 1e6)
-        sgemm_gflops = flops / (sgemm_ms * 1e6)
-        rows.append([name, f"{m_}x{k_}x{n_}", round(med[i], 2), round(conv_gflops, 1), round(sgemm_gflops, 1),
+        c = np.zeros((m_, n_), np.float32)
+        layer_ms: list[float] = []
+
+        def run_layer():
+            layer_ms.append(net.forward_timed(start=name, end=name)[i])
+
+        def run_sgemm():
+            for _ in range(n * group):
+                _core.sgemm_parallel(a, b, c)
+
+        stats = interleaved({"layer": run_layer, "sgemm": run_sgemm}, repeats=repeats, warmup=1)
+        conv_ms = float(np.median(layer_ms[1:]))
+        conv_gflops = flops / (conv_ms * 1e6)
+        sgemm_gflops = flops / (stats["sgemm"].median * 1e6)
+        rows.append([name, f"{m_}x{k_}x{n_}", round(conv_ms, 2), round(conv_gflops, 1), round(sgemm_gflops, 1),
                      round(conv_gflops / sgemm_gflops, 3)])
     return rows
 
@@ -159,7 +168,7 @@ def main() -> None:
                             if max(ours.get(t, 0), theirs.get(t, 0)) >= 0.05:
                                 breakdown_rows.append([name, t, round(ours.get(t, 0.0), 2), round(theirs.get(t, 0.0), 2)])
                     if name == "vgg16" and batch == batches[0]:
-                        conv_rows = conv_vs_sgemm(pair, repeats=max(3, iterations))
+                        conv_rows = conv_vs_sgemm(pair, repeats=max(5, iterations))
                         rep.record["vgg16_conv"][f"t{threads}"] = conv_rows
                         fr = [row[-1] for row in conv_rows]
                         rep.table(f"VGG16 convolutions, batch {batch}, {threads} thread(s): recaffe gemm vs sgemm bound",

@@ -112,9 +112,14 @@ def main(argv=None) -> dict:
         rows.append([name, s.median / 1e3, s.min / 1e3, max(s.samples) / 1e3, size / 1e6 / (s.median / 1e3)])
     if slow_s is not None:
         rows.append(["protobuf + np.array(blob.data)", slow_s, slow_s, slow_s, size / 1e6 / slow_s])
+    import google.protobuf
+    note = ("Target (issue 3): the 550 MB file loads in seconds. REFERENCE_NOTES A15 measured the float-by-float "
+            "path (protobuf, then np.array per blob) at 22 s per 110 M floats with an older protobuf")
+    note += (f"; with protobuf {google.protobuf.__version__} here it took {slow_s:.1f} s for {n_params / 1e6:.0f} M."
+             if slow_s is not None else " (not run with --quick).")
+    note += " Medians on a shared machine are noisy; the minimum is the closer estimate of the cost itself."
     rep.table(f"VGG16, {size / 1e6:.0f} MB V2 caffemodel", ["step", "median s", "min s", "max s", "MB/s"], rows,
-              note="Target (issue 3): the 550 MB file loads in seconds. REFERENCE_NOTES A15 measured the "
-                   "float-by-float path (protobuf, then np.array per blob) at 22 s per 110 M floats.")
+              note=note)
     ratio = stats["cv2.dnn.readNetFromCaffe"].median / stats["recaffe.load"].median
     rep.text(f"recaffe.load is {ratio:.1f}x the speed of cv2.dnn.readNetFromCaffe on this file "
              f"(interleaved medians); OpenCV's outputs match recaffe's to {agree:.1e}.")

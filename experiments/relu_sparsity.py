@@ -28,7 +28,7 @@ import recaffe  # noqa: E402
 from recaffe.bench import describe_machine  # noqa: E402
 from recaffe.errors import UnknownLayerError  # noqa: E402
 from recaffe.report import Report  # noqa: E402
-from trained_models import trained_models  # noqa: E402
+from trained_models import available_project_models, trained_models  # noqa: E402
 
 PAPER_TEXT = ("paper, Fig. 2 (during training, 40 epochs): ReLU outputs 0.5–0.95 zeros, many layers above 0.7, "
               "some about 0.95; the paper's ISC wins from 0.9")
@@ -38,7 +38,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    p.add_argument("--models", default="lenet,cifar10_quick,cifar10_full", help="comma-separated model names")
+    p.add_argument("--models", default=None, help="comma-separated model names (default lenet, cifar10_quick, "
+                                                  "cifar10_full and the trained models/ of the evaluation issue "
+                                                  "that exist: vgg16_cifar, allcnn_c)")
     p.add_argument("--images", type=int, help="test images per model (default all; --quick: 1000 MNIST, "
                                               "500 CIFAR-10 (50 per class))")
     p.add_argument("--threads", type=int, default=0, help="threads (default all cores)")
@@ -90,7 +92,8 @@ def main(argv=None):
     rep = Report("relu_sparsity", out=a.out, title="ReLU sparsity at inference (ISC paper, Figure 2)")
     rep.text(f"Machine: {describe_machine()}; {recaffe.num_threads()} thread(s). {PAPER_TEXT}.")
     rep.record.update(paper=PAPER_TEXT, models={}, skipped={})
-    names = [m for m in a.models.split(",") if m]
+    names = [m for m in a.models.split(",") if m] if a.models else \
+        ["lenet", "cifar10_quick", "cifar10_full"] + available_project_models()
     results = {}
     for model in trained_models(names, quick=a.quick):
         limit = a.images or ((1000 if model.name == "lenet" else 500) if a.quick else None)
@@ -104,7 +107,7 @@ def main(argv=None):
         rep.record["models"][model.name] = r
         rows = [[model.name, row["layer"], "ReLU output", row["blob"], row["sparsity"]] for row in r["relu"]]
         rows += [[model.name, row["layer"], "conv input", row["input"], row["sparsity"]] for row in r["conv_inputs"]]
-        rep.table(f"{model.name}: {r['images']} test images, top-1 {r['top1']:.4f} (reference {r['reference_top1']})",
+        rep.table(f"{model.name}: {r['images']} test images, top-1 {r['top1']:.4f} (reference {r['reference_top1'] if r['reference_top1'] == r['reference_top1'] else '–'})",
                   ["model", "layer", "what", "blob", "fraction of zeros"], rows)
     if not results:
         rep.write()

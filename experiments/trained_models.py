@@ -7,7 +7,14 @@ from typing import Callable
 
 import numpy as np
 
+from pathlib import Path
+
 from recaffe.data import cifar10, data_path, mnist_test, presets
+
+# The CIFAR-10 models the evaluation issue trains (experiments/train_cifar_models.py writes
+# models/<name>/<name>.{prototxt,caffemodel}, same preprocessing as Caffe's CIFAR examples).
+PROJECT_MODELS = ("vgg16_cifar", "allcnn_c")
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 @dataclass
@@ -33,8 +40,13 @@ def _cifar_preprocess(quick: bool) -> Callable:
     return lambda images: np.ascontiguousarray(images.transpose(0, 3, 1, 2).astype(np.float32) - mean[None])
 
 
+def available_project_models() -> list[str]:
+    return [m for m in PROJECT_MODELS if (MODELS_DIR / m / f"{m}.caffemodel").exists()]
+
+
 def trained_models(names, quick: bool = False) -> list[TrainedModel]:
-    """The models named (lenet, cifar10_quick, cifar10_full) whose files are present."""
+    """The models named (lenet, cifar10_quick, cifar10_full, and vgg16_cifar / allcnn_c when
+    models/ has them)."""
     out = []
     cifar_pre = None
     for name in names:
@@ -48,6 +60,15 @@ def trained_models(names, quick: bool = False) -> list[TrainedModel]:
             out.append(TrainedModel(name, str(data_path("cifar10", f"{name}.prototxt")),
                                     str(data_path("cifar10", f"{weights}.caffemodel")), cifar10("test"), cifar_pre,
                                     0.7415 if name == "cifar10_quick" else 0.7808))
+        elif name in PROJECT_MODELS:
+            d = MODELS_DIR / name
+            if not (d / f"{name}.caffemodel").exists():
+                raise FileNotFoundError(f"{d / name}.caffemodel is missing: train it with "
+                                        f"experiments/train_cifar_models.py")
+            cifar_pre = cifar_pre or _cifar_preprocess(quick)
+            out.append(TrainedModel(name, str(d / f"{name}.prototxt"), str(d / f"{name}.caffemodel"),
+                                    cifar10("test"), cifar_pre, float("nan")))
         else:
-            raise ValueError(f"unknown model {name!r} (known: lenet, cifar10_quick, cifar10_full)")
+            raise ValueError(f"unknown model {name!r} (known: lenet, cifar10_quick, cifar10_full, "
+                             f"{', '.join(PROJECT_MODELS)})")
     return out

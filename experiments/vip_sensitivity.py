@@ -5,8 +5,8 @@ Sensitivity: ViP after one convolution at a time, no fine-tuning, the top-1 accu
 CIFAR-10 test images; plotted like the paper's Figures 2 and 5 (convolutions whose ViP output feeds a
 pooling layer marked "pool"). Trade-off: ViP inserted progressively in the order of increasing
 sensitivity (Algorithm 1, lines 13-17), each net timed interleaved against the original on the CPU.
-Fine-tuning between insertions needs the training bridge (recaffe.train with a ViP layer); where it
-is absent the curve is the no-fine-tuning one, and says so.
+With PyTorch installed (recaffe[train]) each insertion is followed by fine-tuning from the previous
+round's weights (the paper's grouped fine-tuning, one layer a round); both curves are plotted.
 
 Models: Caffe's cifar10_quick and cifar10_full (../shared/data), and the project's VGG-style CIFAR
 net and All-CNN-C (models/<name>/, from experiments/train_cifar_models.py) where they exist.
@@ -84,6 +84,11 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=None, help="timing runs per net (default 20; --quick 5)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--batch", type=int, default=100, help="timing batch (Caffe's CIFAR-10 test batch is 100)")
+    ap.add_argument("--no-finetune", action="store_true", help="skip the fine-tuned trade-off curve")
+    ap.add_argument("--ft-images", type=int, default=None, help="training images per fine-tuning round "
+                                                                 "(default 50,000; --quick 5,000)")
+    ap.add_argument("--ft-epochs", type=float, default=1.0)
+    ap.add_argument("--ft-lr", type=float, default=0.001, help="peak learning rate (cosine decay, no warm-up)")
     args = ap.parse_args(argv)
     n_img = args.images or (1000 if args.quick else 10000)
     runs = args.runs or (5 if args.quick else 20)
@@ -99,7 +104,20 @@ def main(argv=None):
     ds = cifar10("test").head(n_img)
     x = presets.cifar10_caffe(ds.arrays())
     y = np.asarray(ds.labels)
-    sensitivity, tradeoff, missing, findings = {}, {}, {}, {}
+    sensitivity, tradeoff, tradeoff_ft, missing, findings = {}, {}, {}, {}, {}
+    finetune_data, ft_note = None, None
+    if args.no_finetune:
+        ft_note = "fine-tuning skipped (--no-finetune)"
+    else:
+        from recaffe.train import torch_available
+        ok, why = torch_available()
+        if ok:
+            from recaffe.train import dataset_arrays
+            n_train = args.ft_images or (5000 if args.quick else 50000)
+            finetune_data = dataset_arrays(cifar10("train").head(n_train))
+        else:
+            ft_note = f"no fine-tuning: {why}"
+            rep.text(ft_note)
     models = model_files()
     plotted = []
     for name, files in models.items():
@@ -167,6 +185,23 @@ def main(argv=None):
         tradeoff[name] = points
         rep.table(f"{name}: progressive insertion by sensitivity, no fine-tuning",
                   ["ViP layers", "added", "speedup", "top-1 %", "drop (points)"], trows)
+        if finetune_data is not None:
+            # Algorithm 1, lines 13-17: insert the next layer, fine-tune from the previous round's weights
+            from recaffe.train import finetune, finetune_recipe
+            w_cur, ft_points, frows = weights, [], []
+            for k in range(1, len(order) + 1):
+                p_k, w_k, _ = vip(param, w_cur, order[:k])
+                recipe = finetune_recipe(epochs=args.ft_epochs, lr=args.ft_lr, threads=max(1, recaffe.num_threads()),
+                                         eval_limit=0, seed=k)
+                res = finetune(p_k, w_k, finetune_data, recipe, progress=True)
+                w_cur = res.weights()
+                acc = accuracy(p_k, w_cur, x, y)
+                ft_points.append((points[k - 1][0], 100 * (base - acc)))
+                frows.append([k, order[k - 1], points[k - 1][0], 100 * acc, 100 * (base - acc), res.seconds / 60])
+            tradeoff_ft[name] = ft_points
+            rep.table(f"{name}: progressive insertion with fine-tuning ({args.ft_epochs} epoch(s) on "
+                      f"{len(finetune_data[1])} training images, lr {args.ft_lr}, after each insertion)",
+                      ["ViP layers", "added", "speedup", "top-1 %", "drop (points)", "fine-tune min"], frows)
 
     # --- figures: sensitivity bars (Fig. 2/5 style) and the trade-off curve (Fig. 4/6 style) ---
     if plotted:
@@ -180,8 +215,12 @@ def main(argv=None):
             ax.set_title(f"{name} (base {100 * base:.1f}%)", fontsize=9)
         rep.save_figure(fig, "sensitivity")
         fig, ax = rep.figure(figsize=(5.5, 3.8))
-        for name, pts in tradeoff.items():
-            ax.plot([p[0] for p in pts], [-p[1] for p in pts], "o-", label=f"{name} (no fine-tuning)")
+        for i, (name, pts) in enumerate(tradeoff.items()):
+            ax.plot([p[0] for p in pts], [-p[1] for p in pts], "o--", color=f"C{i}", alpha=0.6,
+                    label=f"{name} (no fine-tuning)")
+            if name in tradeoff_ft:
+                ft = tradeoff_ft[name]
+                ax.plot([p[0] for p in ft], [-p[1] for p in ft], "s-", color=f"C{i}", label=f"{name} (fine-tuned)")
         ax.axvline(1.77, color="tab:red", ls="--", lw=1, label="paper All-CNN: 1.77x within 4 points")
         ax.axhline(-4, color="tab:red", ls=":", lw=1)
         ax.set_xlabel("measured speedup (CPU)")
@@ -190,15 +229,25 @@ def main(argv=None):
         ax.set_title("Speed-accuracy trade-off, progressive ViP insertion")
         rep.save_figure(fig, "tradeoff")
 
-    rep.record.update({"sensitivity": sensitivity, "tradeoff": tradeoff, "findings": findings, "missing": missing,
-                       "fine_tuned": False})
+    target = {name: [p for p in pts if p[0] >= 1.77 and p[1] <= 4.0] for name, pts in
+              (tradeoff_ft or tradeoff).items()}
+    rep.text("Points at >= 1.77x within 4 points of top-1 (the paper's All-CNN figure; "
+             f"{'fine-tuned' if tradeoff_ft else 'no fine-tuning'}): "
+             + "; ".join(f"{k}: {', '.join(f'{a:.2f}x / {b:+.1f}' for a, b in v) or 'none'}" for k, v in target.items()))
+    rep.record.update({"sensitivity": sensitivity, "tradeoff": tradeoff, "tradeoff_finetuned": tradeoff_ft,
+                       "findings": findings, "missing": missing, "fine_tuning": ft_note or {
+                           "epochs": args.ft_epochs, "lr": args.ft_lr,
+                           "images": len(finetune_data[1]) if finetune_data is not None else 0}})
     rep.write()
-    flat_tradeoff = {k: [list(p) for p in v] for k, v in tradeoff.items()}
-    update_vip_summary(args.out, {"sensitivity": sensitivity, "tradeoff": flat_tradeoff},
+    chosen = tradeoff_ft or tradeoff
+    flat_tradeoff = {k: [list(p) for p in v] for k, v in chosen.items()}
+    update_vip_summary(args.out, {"sensitivity": sensitivity, "tradeoff": flat_tradeoff,
+                                  "tradeoff_no_finetune": {k: [list(p) for p in v] for k, v in tradeoff.items()}},
                        {"sensitivity": f"top-1 drop in points, ViP after one conv, no fine-tuning, {n_img} CIFAR-10 "
                                        f"test images; models not measured: {missing or 'none'}",
-                        "tradeoff": "(speedup, top-1 drop in points) per progressive insertion step, WITHOUT "
-                                    "fine-tuning (no ViP layer in the training bridge yet)"})
+                        "tradeoff": "(speedup, top-1 drop in points) per progressive insertion step "
+                                    + (f"with fine-tuning after each insertion ({args.ft_epochs} epoch(s))"
+                                       if tradeoff_ft else f"WITHOUT fine-tuning ({ft_note})")})
 
 
 if __name__ == "__main__":

@@ -188,3 +188,28 @@ ACTIVATIONS = {
     "TanH": np.tanh,
     "AbsVal": np.abs,
 }
+
+
+def softmax_loss(x, labels, axis=1, ignore_label=None, normalization="VALID"):
+    """Caffe's SoftmaxWithLoss forward: mean (by the normalisation) of -log p[label]."""
+    p = softmax(x, axis)
+    p = np.moveaxis(p, axis, -1).reshape(-1, p.shape[axis])
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    keep = labels != ignore_label if ignore_label is not None else np.ones(len(labels), bool)
+    loss = -np.log(np.maximum(p[np.arange(len(labels))[keep], labels[keep]], np.finfo(np.float32).tiny)).sum()
+    outer = int(np.prod(np.shape(x)[:axis % np.ndim(x)]))
+    norm = {"FULL": len(labels), "VALID": keep.sum(), "BATCH_SIZE": outer, "NONE": 1}[normalization]
+    return loss / max(1.0, norm)
+
+
+def accuracy(x, labels, top_k=1, axis=1, ignore_label=None):
+    """Caffe's Accuracy: a label is a hit when fewer than top_k scores are >= its own (besides itself)."""
+    s = np.moveaxis(np.asarray(x, np.float64), axis, -1).reshape(-1, np.shape(x)[axis])
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    hits = count = 0
+    for row, l in zip(s, labels):
+        if ignore_label is not None and l == ignore_label:
+            continue
+        count += 1
+        hits += (row >= row[l]).sum() - 1 < top_k
+    return hits / count if count else 0.0

@@ -236,3 +236,15 @@ def test_input_covariance_and_output_error(rng):
     e = layer_output_error(net, "conv2", rep["weights_approx"], {"data": x})
     assert 0.01 < e < 1
     np.testing.assert_array_equal(net.params["conv2"][0].data, w["conv2"][0])  # restored
+
+
+def test_rank1_als_matches_tensorly(rng):
+    tl = pytest.importorskip("tensorly")
+    from tensorly.decomposition import parafac
+    T = rng.standard_normal((6, 5, 9)) + 3 * np.einsum("i,j,k->ijk", *(rng.standard_normal(n) for n in (6, 5, 9)))
+    a, b, c = df.rank1_als(T)
+    ours = np.einsum("i,j,k->ijk", a, b, c)
+    w, (fa, fb, fc) = parafac(tl.tensor(T), rank=1, init="svd", n_iter_max=500, tol=1e-12)
+    theirs = np.einsum("i,j,k->ijk", fa[:, 0] * w[0], fb[:, 0], fc[:, 0])
+    np.testing.assert_allclose(np.linalg.norm(T - ours), np.linalg.norm(T - theirs), rtol=1e-5)
+    np.testing.assert_allclose(ours, theirs, atol=1e-4 * np.abs(theirs).max())

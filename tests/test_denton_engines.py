@@ -33,6 +33,8 @@ MONO_SHAPES = [
     (1, 5, 17, 70, 35, 3, 5, (3, 2), (0, 2), 1),    # 7 filters a group (tiles of 6 + 1), wide rows
     (1, 2, 15, 15, 26, 3, 3, (1, 1), (2, 2), 2),    # dilation, 13 filters a group
     (3, 1, 8, 33, 1, 1, 4, (1, 3), (0, 1), 1),
+    (1, 3, 20, 21, 6, 5, 3, (3, 1), (2, 1), 2),     # 2 filters a group: row tiles with dilation, row stride 3
+    (1, 7, 30, 45, 7, 7, 7, (2, 2), (3, 3), 1),     # depthwise 7x7 stride 2: row tiles, ragged last tile
 ]
 
 
@@ -107,3 +109,22 @@ def test_approximated_nets_run_with_their_engines(rng):
         fast = recaffe.Net(p3, w3, engines=engines)
         assert {n: fast.engine_of(n) for n in engines} == engines
         np.testing.assert_allclose(fast.forward(data=x)["ip"], ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("n_colors,text", [(4, "SMALL_NET"), (3, "OUTPUT_NET"), (12, "SMALL_NET")])
+def test_fused_monochromatic_layer_matches_the_standard_form(rng, n_colors, text):
+    import test_denton
+    from recaffe.transforms import monochromatic_first_layer
+    param = recaffe.read_net(getattr(test_denton, text))
+    w = recaffe.random_weights(param, seed=4)
+    std = monochromatic_first_layer(param, w, n_colors=n_colors)
+    fused = monochromatic_first_layer(param, w, n_colors=n_colors, fused=True)
+    assert [l.type for l in fused[0].layer].count("MonochromaticConvolution") == 1
+    shape = tuple(d for d in param.layer[0].input_param.shape[0].dim)
+    x = rng.standard_normal(shape).astype(np.float32) * 20
+    out = recaffe.Net(std[0], std[1]).outputs[0]
+    ref = recaffe.Net(std[0], std[1]).forward(data=x)[out]
+    for threads in (1, 2):
+        recaffe.set_num_threads(threads)
+        got = recaffe.Net(fused[0], fused[1]).forward(data=x)[out]
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())

@@ -128,3 +128,13 @@ def test_unknown_option_names_the_layer():
         recaffe.Net(proto, engines={"conv": ("isc", {"order": "sideways"})})
     with pytest.raises(recaffe.LayerError, match="conv.*unknown option"):
         recaffe.Net(proto, engines={"conv": ("isc", {"tile": "3"})})
+
+
+def test_sparse_relu_input_has_exactly_the_stated_zeros():
+    from recaffe.bench.conv_layer import sparse_relu_input
+    for sparsity in (0.0, 0.5, 0.9, 0.95, 1.0):
+        x = sparse_relu_input((1, 20, 11, 11), sparsity, seed=2)
+        assert np.count_nonzero(x == 0) == round(sparsity * x.size)
+        assert (x >= 0).all() and x.max() <= 1.0
+    with pytest.raises(ValueError, match="sparsity"):
+        sparse_relu_input((2, 2), 1.5)

@@ -232,3 +232,26 @@ def test_time_budget_fits_the_schedule(tmp_path):
     assert res.completed and len(res.history) == 1 and res.history[0]["steps"] == 1
     assert res.history[0]["lr_end"] == pytest.approx(0.0)
     assert "time budget" in (tmp_path / "train.log").read_text()
+
+
+def test_unknown_type_names_the_layer_and_custom_layers_register():
+    from recaffe.errors import UnknownLayerError
+    from recaffe.train import CaffeLayer, register_torch_layer
+    text = _net('layer { name: "odd" type: "Power" bottom: "data" top: "p" power_param { scale: 3 shift: 1 } }\n')
+    with pytest.raises(UnknownLayerError, match="'odd'.*Power"):
+        TorchNet(text)
+
+    class Power(CaffeLayer):
+        def __init__(self, layer, shapes, phase):
+            super().__init__(layer)
+            self.p = layer.power_param
+
+        def forward(self, bottoms):
+            return [(bottoms[0] * self.p.scale + self.p.shift) ** self.p.power]
+    register_torch_layer("Power", Power)
+    try:
+        x = torch.randn(2, 6, 11, 9)
+        np.testing.assert_allclose(TorchNet(text)(x)["p"].numpy(), (x * 3 + 1).numpy(), rtol=1e-6)
+    finally:
+        from recaffe.train import torch_net
+        torch_net._CUSTOM.pop("Power", None)

@@ -9,16 +9,57 @@ namespace recaffe {
 
 void mono_split_phases(const PlaneConv& p, const float* plane, float* phases) {
   const int64_t Hp = p.padded_rows(), Wq = p.phase_cols();
-  std::memset(phases, 0, p.phase_floats() * sizeof(float));
   for (int s = 0; s < p.sw; ++s) {
-    float* ph_base = phases + int64_t(s) * Hp * Wq;
+    float* base = phases + int64_t(s) * Hp * Wq;
+    // padded column x*sw + s holds input column ix = x*sw + s - pw: valid for x in [x0, x1)
+    const int64_t x0 = std::max<int64_t>(0, (p.pw - s + p.sw - 1) / p.sw);
+    const int64_t x1 = std::min<int64_t>(Wq, std::max<int64_t>(x0, (p.W - 1 + p.pw - s) / p.sw + 1));
+    std::memset(base, 0, size_t(p.ph) * Wq * sizeof(float));
+    std::memset(base + (p.ph + p.H) * Wq, 0, size_t(Hp - p.ph - p.H) * Wq * sizeof(float));
     for (int64_t y = 0; y < p.H; ++y) {
-      const float* src = plane + y * p.W;
-      float* dst = ph_base + (y + p.ph) * Wq;
-      // padded column x*sw + s holds input column x*sw + s - pw
-      for (int64_t x = 0; x < Wq; ++x) {
-        const int64_t ix = x * p.sw + s - p.pw;
-        if (ix >= 0 && ix < p.W) dst[x] = src[ix];
+      const float* src = plane + y * p.W + (x0 * p.sw + s - p.pw);
+      float* dst = base + (y + p.ph) * Wq;
+      std::memset(dst, 0, size_t(x0) * sizeof(float));
+      if (p.sw == 1) {
+        std::memcpy(dst + x0, src, size_t(x1 - x0) * sizeof(float));
+      } else {
+        for (int64_t x = x0; x < x1; ++x) dst[x] = src[(x - x0) * p.sw];
+      }
+      std::memset(dst + x1, 0, size_t(Wq - x1) * sizeof(float));
+    }
+  }
+}
+
+void mono_split_phases_color(const PlaneConv& p, const float* planes, int64_t C, const float* color, float* phases,
+                             int64_t row0, int64_t row1) {
+  const int64_t Hp = p.padded_rows(), Wq = p.phase_cols(), HW = p.H * p.W;
+  row0 = std::max<int64_t>(0, row0);
+  row1 = std::min<int64_t>(Hp, row1);
+  for (int s = 0; s < p.sw; ++s) {
+    float* base = phases + int64_t(s) * Hp * Wq;
+    const int64_t x0 = std::max<int64_t>(0, (p.pw - s + p.sw - 1) / p.sw);
+    const int64_t x1 = std::min<int64_t>(Wq, std::max<int64_t>(x0, (p.W - 1 + p.pw - s) / p.sw + 1));
+    for (int64_t y = row0; y < row1; ++y) {
+      float* dst = base + y * Wq;
+      const int64_t iy = y - p.ph;
+      if (iy < 0 || iy >= p.H) {
+        std::memset(dst, 0, size_t(Wq) * sizeof(float));
+        continue;
+      }
+      std::memset(dst, 0, size_t(x0) * sizeof(float));
+      std::memset(dst + x1, 0, size_t(Wq - x1) * sizeof(float));
+      const int64_t off = iy * p.W + (x0 * p.sw + s - p.pw);
+      float* d = dst + x0;
+      const int64_t n = x1 - x0;
+      {
+        const float* src = planes + off;
+        const float c0 = color[0];
+        for (int64_t x = 0; x < n; ++x) d[x] = c0 * src[x * p.sw];
+      }
+      for (int64_t c = 1; c < C; ++c) {
+        const float* src = planes + c * HW + off;
+        const float cc = color[c];
+        for (int64_t x = 0; x < n; ++x) d[x] += cc * src[x * p.sw];
       }
     }
   }

@@ -21,6 +21,11 @@ struct PlaneConv {
 
 // Write the phase planes of one input plane (serial).
 void mono_split_phases(const PlaneConv& p, const float* plane, float* phases);
+// The phase planes of the colour-projected plane sum_c color[c] * planes[c] (C planes of H x W), padded
+// rows [row0, row1) only (serial): the fused monochromatic layer projects one colour at a time into a
+// cache-resident buffer instead of writing C' full planes to memory.
+void mono_split_phases_color(const PlaneConv& p, const float* planes, int64_t C, const float* color, float* phases,
+                             int64_t row0, int64_t row1);
 // Output rows [y0, y1) of K filters w[K][kh][kw] (+ bias[K] or null) into out[K][Ho][Wo] (serial;
 // picks the AVX-512 / AVX2 / scalar variant at run time).
 void mono_conv_rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,

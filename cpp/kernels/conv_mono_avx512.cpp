@@ -18,7 +18,7 @@ struct V512 {
 namespace detail {
 void mono_conv_rows_avx512(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias,
                            float* out, int64_t y0, int64_t y1) {
-  mono_impl::rows<V512, 2, 6>(p, phases, w, K, bias, out, y0, y1);
+  mono_impl::rows<V512, 2, 6, 4>(p, phases, w, K, bias, out, y0, y1);
 }
 }  // namespace detail
 }  // namespace recaffe

@@ -46,11 +46,75 @@ inline void tile(const PlaneConv& p, const float* phases, const float* w, const 
   }
 }
 
-template <class V, int NV, int RMAX>
+// Few filters a plane (K <= 2: C' close to F, depthwise): a tile of R filters x RO output rows x NV
+// vectors, walking the input rows the RO output rows share, so each loaded vector feeds every
+// (output row, tap row) pair that reads it, instead of one FMA per load.
+template <class V, int R, int RO, int NV>
+inline void tile_rows(const PlaneConv& p, const float* phases, const float* w, const float* bias, float* out,
+                      int64_t oy0, int64_t nrows, int64_t x0, int64_t HWo, int64_t Hp, int64_t Wq) {
+  typename V::F acc[R][RO][NV];
+  for (int r = 0; r < R; ++r) {
+    const auto b = V::set1(bias ? bias[r] : 0.f);
+    for (int o = 0; o < RO; ++o)
+      for (int v = 0; v < NV; ++v) acc[r][o][v] = b;
+  }
+  const int T = p.kh * p.kw;
+  const int64_t span = (nrows - 1) * p.sh + int64_t(p.kh - 1) * p.dh + 1;
+  for (int64_t dr = 0; dr < span; ++dr) {
+    const int64_t row = oy0 * p.sh + dr;
+    int tap[RO];  // kernel row used by output row o for this input row, or -1
+    bool any = false;
+    for (int o = 0; o < RO; ++o) {
+      const int64_t d = dr - int64_t(o) * p.sh;
+      tap[o] = (o < nrows && d >= 0 && d % p.dh == 0 && d / p.dh < p.kh) ? int(d / p.dh) : -1;
+      any |= tap[o] >= 0;
+    }
+    if (!any) continue;
+    for (int j = 0; j < p.kw; ++j) {
+      const int64_t jd = int64_t(j) * p.dw;
+      const float* src = phases + ((jd % p.sw) * Hp + row) * Wq + jd / p.sw + x0;
+      typename V::F x[NV];
+      for (int v = 0; v < NV; ++v) x[v] = V::load(src + v * V::L);
+#pragma GCC unroll 8
+      for (int o = 0; o < RO; ++o) {
+        if (tap[o] < 0) continue;
+        const int t = tap[o] * p.kw + j;
+        for (int r = 0; r < R; ++r) {
+          const auto wt = V::set1(w[r * T + t]);
+          for (int v = 0; v < NV; ++v) acc[r][o][v] = V::fmadd(wt, x[v], acc[r][o][v]);
+        }
+      }
+    }
+  }
+  const int64_t n = std::min<int64_t>(NV * V::L, p.Wo - x0);
+  for (int r = 0; r < R; ++r)
+    for (int o = 0; o < nrows && o < RO; ++o) {
+      float* dst = out + r * HWo + (oy0 + o) * p.Wo + x0;
+      if (n == NV * V::L) {
+        for (int v = 0; v < NV; ++v) V::store(dst + v * V::L, acc[r][o][v]);
+      } else {
+        alignas(64) float tmp[NV * V::L];
+        for (int v = 0; v < NV; ++v) V::store(tmp + v * V::L, acc[r][o][v]);
+        std::memcpy(dst, tmp, size_t(n) * sizeof(float));
+      }
+    }
+}
+
+template <class V, int NV, int RMAX, int RO>
 void rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
           int64_t y0, int64_t y1) {
   const int64_t Hp = p.padded_rows(), Wq = p.phase_cols(), HWo = p.Ho * p.Wo;
   const int T = p.kh * p.kw;
+  if (K <= 2) {
+    for (int64_t oy = y0; oy < y1; oy += RO) {
+      const int64_t nr = std::min<int64_t>(RO, y1 - oy);
+      for (int64_t x0 = 0; x0 < p.Wo; x0 += 2 * V::L) {
+        if (K == 1) tile_rows<V, 1, RO, 2>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
+        else tile_rows<V, 2, RO, 2>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
+      }
+    }
+    return;
+  }
   for (int64_t oy = y0; oy < y1; ++oy)
     for (int64_t x0 = 0; x0 < p.Wo; x0 += NV * V::L)
       for (int64_t k = 0; k < K; k += RMAX) {

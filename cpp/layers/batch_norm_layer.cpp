@@ -20,7 +20,7 @@ class BatchNormLayer : public Layer {
   }
   void reshape(const TensorVec& bottom, const TensorVec& top) override {
     const Tensor& b = *bottom[0];
-    channels_ = b.num_axes() == 1 ? 1 : b.shape(1);
+    channels_ = b.num_axes() <= 1 ? 1 : b.shape(1);
     ensure_blob(0, {channels_});
     ensure_blob(1, {channels_});
     ensure_blob(2, {1});

@@ -91,6 +91,8 @@ def _layer_fillers(layer: "pb.LayerParameter"):
                 p.bias_filler if p.HasField("bias_filler") else None]
     if t == "Scale":
         p = layer.scale_param
+        if len(layer.bottom) > 1:  # the scale is bottom[1]; the only blob is the bias
+            return [p.bias_filler if p.HasField("bias_filler") else None]
         return [p.filler if p.HasField("filler") else pb.FillerParameter(type="constant", value=1.0),
                 p.bias_filler if p.HasField("bias_filler") else None]
     if t == "Bias":
@@ -129,7 +131,7 @@ def fill_weights(net, seed: int = 0, defaults: str = "random") -> dict[str, list
             if f is None:
                 if defaults == "caffe":
                     arrays.append(np.zeros(shape, np.float32))
-                elif i == 0 and layer.type in ("Scale",):
+                elif i == 0 and layer.type in ("Scale",) and len(layer.bottom) == 1:
                     arrays.append(_uniform(rng, 0.5, 1.5, shape))
                 elif i == 0 and len(shape) >= 2:
                     arrays.append(apply_filler(pb.FillerParameter(type="msra"), shape, rng))

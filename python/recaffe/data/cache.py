@@ -1,6 +1,7 @@
-"""An on-disk cache for arrays that are slow to derive from the shared data (the CIFAR-10 train
-mean needs all 50,000 JPEGs decoded): $RECAFFE_CACHE, else ~/.cache/recaffe. Each entry records a
-key describing its source, and is recomputed when the key changes."""
+"""An on-disk cache for what is slow to derive from the shared data ($RECAFFE_CACHE, else
+~/.cache/recaffe): arrays keyed by a description of their source (the CIFAR-10 train mean needs all
+50,000 JPEGs decoded) and whole decoded datasets as one uint8 array (decode once, then load in a
+second). Nothing here is ever written into the repository."""
 from __future__ import annotations
 
 import hashlib
@@ -16,9 +17,19 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "recaffe"
 
 
+def _store(path: Path, save: Callable[[Path], None]) -> None:
+    """Write atomically (temp file + rename); an unwritable cache only costs the recomputation."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp{path.suffix}")
+        save(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def cached_array(name: str, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """`compute()`'s result, stored as <cache>/<name>-<hash of key>.npy; an unwritable cache
-    only costs the recomputation."""
+    """`compute()`'s result, stored as <cache>/<name>-<hash of key>.npy."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = cache_dir() / f"{name}-{digest}.npy"
     if path.exists():
@@ -27,11 +38,29 @@ def cached_array(name: str, key: str, compute: Callable[[], np.ndarray]) -> np.n
         except (OSError, ValueError):
             pass  # a torn or foreign file: recompute it
     arr = np.asarray(compute())
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, arr, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    _store(path, lambda p: np.save(p, arr, allow_pickle=False))
     return arr
+
+
+def dataset_arrays(dataset, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(images N x H x W x C uint8, labels int64) of a recaffe.data.Dataset; decoded JPEGs are
+    cached under cache_dir(), keyed by the dataset's name, size and file list."""
+    items = dataset.items
+    if isinstance(items, np.ndarray) and items.dtype == np.uint8:
+        return items, np.asarray(dataset.labels, np.int64)
+    key = hashlib.sha1("\n".join(str(p) for p in items).encode()).hexdigest()[:12]
+    path = cache_dir() / f"{dataset.name}-{len(dataset)}-{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return z["images"], z["labels"]
+        except (OSError, ValueError, KeyError):
+            pass  # a torn or foreign file: decode again
+    rng = range(len(dataset))
+    if progress:
+        from tqdm import tqdm
+        rng = tqdm(rng, desc=f"decode {dataset.name}", leave=False)
+    images = np.stack([dataset.image(i) for i in rng])
+    labels = np.asarray(dataset.labels, np.int64)
+    _store(path, lambda p: np.savez(p, images=images, labels=labels))
+    return images, labels

@@ -187,7 +187,7 @@ def read_caffemodel(path: str | os.PathLike, data: bytes | bytearray | None = No
     net = pb.NetParameter()
     try:
         net.ParseFromString(bytes(kept))
-        _check_strings(net)
+        _check_strings(net, path)
     except CaffeFileError:
         raise
     except Exception as e:  # protobuf's DecodeError, RecursionError on absurd nesting, bad UTF-8
@@ -197,13 +197,22 @@ def read_caffemodel(path: str | os.PathLike, data: bytes | bytearray | None = No
     return net, layer_blobs
 
 
-def _check_strings(net) -> None:
-    """Touch every layer's name and type: protobuf decodes proto2 strings lazily, and a bad byte
-    must fail here (as a CaffeFileError) rather than later in some unrelated place."""
-    for layer in net.layer:
-        _ = (layer.name, layer.type, list(layer.bottom), list(layer.top))
-    for layer in net.layers:
-        _ = (layer.name, list(layer.bottom), list(layer.top))
+def _check_strings(msg, path=None, layer=None, prefix="") -> None:
+    """Every string field must be UTF-8: protobuf hands proto2 strings with bad bytes back as
+    `bytes`, which would fail much later in some unrelated place; refuse them here, by name."""
+    for fd, value in msg.ListFields():
+        name = prefix + fd.name
+        if fd.message_type is not None:
+            items = value if fd.is_repeated else [value]
+            for i, item in enumerate(items):
+                sub_layer = layer
+                if fd.name in ("layer", "layers") and not prefix:
+                    sub_layer = item.name if isinstance(item.name, str) and item.name else f"#{i}"
+                _check_strings(item, path, sub_layer, "" if sub_layer is not layer else f"{name}.")
+        elif fd.type == fd.TYPE_STRING:
+            for v in (value if fd.is_repeated else [value]):
+                if isinstance(v, bytes):
+                    raise CaffeFileError(f"the string {v!r} is not valid UTF-8", path, layer, name)
 
 
 MAX_MESSAGE_BYTES = INT32_MAX  # Caffe reads a .caffemodel with a protobuf byte limit of INT_MAX

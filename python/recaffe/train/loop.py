@@ -107,7 +107,7 @@ def train(net: TorchNet, data, recipe: Recipe, *, out_dir=None, eval_data=None, 
 
     out_dir: where the log (train.log), history (history.json), recipe (recipe.json) and the
     resumable checkpoint (checkpoint.pt) go; with resume=True an existing checkpoint is continued.
-    eval_data: scored (first recipe.eval_limit images) after every epoch, for the log only.
+    eval_data: scored (a seeded sample of recipe.eval_limit images) after every epoch, for the log only.
     max_minutes: stop (after a checkpoint) when this much wall time has passed, leaving the run
     resumable; recipe.budget_minutes instead fits the whole schedule (warm-up to annealed end) into
     that time, ending early where the machine is slow."""
@@ -203,8 +203,9 @@ def train(net: TorchNet, data, recipe: Recipe, *, out_dir=None, eval_data=None, 
         entry = {"epoch": epoch + 1, "steps": step + 1, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
                  "lr_end": lr, "minutes": (time.time() - t_start) / 60}
         if eval_arrays is not None and recipe.eval_limit:
-            ei, el = eval_arrays[0][:recipe.eval_limit], eval_arrays[1][:recipe.eval_limit]
-            entry[f"test_acc_first{len(el)}"] = float((scores(net, ei, recipe).argmax(1) == el).mean())
+            pick = np.sort(np.random.default_rng(recipe.seed).permutation(len(eval_arrays[1]))[:recipe.eval_limit])
+            ei, el = eval_arrays[0][pick], eval_arrays[1][pick]   # a seeded sample: the files are sorted by class
+            entry[f"test_acc_sample{len(el)}"] = float((scores(net, ei, recipe).argmax(1) == el).mean())
         history.append(entry)
         log("epoch " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in entry.items()))
         epoch, step_in_epoch = (recipe.epochs if budget_done else epoch + 1), 0

@@ -29,7 +29,7 @@ class Recipe:
     bf16: bool = False                  # autocast matmuls/convolutions to bfloat16 (CPU with AVX512-BF16, GPU)
     channels_last: bool = True
     frozen: tuple = ()                  # layer names whose blobs are not trained (fine-tuning)
-    eval_limit: int = 2000              # test images scored after every epoch (log only)
+    eval_limit: int = 2000              # test images (seeded sample) scored after every epoch (log only)
     checkpoint_minutes: float = 5.0     # also checkpoint within an epoch this often
     device: str = "cpu"
     budget_minutes: float | None = None  # if set, the schedule runs on max(step, time) progress and ends in time

@@ -302,11 +302,27 @@ class Concat(CaffeLayer):
 
 _ELEMENTWISE = ("ReLU", "Sigmoid", "TanH", "AbsVal", "Clip", "Softmax", "Flatten", "Dropout", "Split")
 LAYER_TYPES = ("Input", "Convolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale", "Bias",
-               "Eltwise", "Concat") + _ELEMENTWISE
+               "Eltwise", "Concat", "ViP", "Interp") + _ELEMENTWISE
+
+
+_CUSTOM: dict = {}
+
+
+def register_torch_layer(type_name: str, factory) -> None:
+    """Give the bridge a layer type it lacks (e.g. a technique's own layer): `factory(layer_param,
+    bottom_shapes, phase)` returns a CaffeLayer subclass instance; registered types take precedence."""
+    if not callable(factory):
+        raise TypeError("register_torch_layer needs a callable returning a CaffeLayer")
+    _CUSTOM[type_name] = factory
 
 
 def _build_layer(layer, shapes, phase):
     t = layer.type
+    if t in _CUSTOM:
+        return _CUSTOM[t](layer, shapes, phase)
+    if t in ("ViP", "Interp"):
+        from .vip_torch import ViP
+        return ViP(layer, shapes)
     if t in _ELEMENTWISE:
         return Elementwise(layer, shapes, phase)
     if t == "BatchNorm":
@@ -316,7 +332,8 @@ def _build_layer(layer, shapes, phase):
     cls = {"Convolution": Convolution, "InnerProduct": InnerProduct, "Pooling": Pooling, "LRN": LRN,
            "Eltwise": Eltwise, "Concat": Concat}.get(t)
     if cls is None:
-        raise UnknownLayerError(f"layer type '{t}' has no PyTorch bridge (supported: {', '.join(LAYER_TYPES)})",
+        raise UnknownLayerError(f"layer '{layer.name}': type '{t}' has no PyTorch bridge (supported: "
+                                f"{', '.join(LAYER_TYPES)}; add one with recaffe.train.register_torch_layer)",
                                 layer.name, t)
     return cls(layer, shapes)
 

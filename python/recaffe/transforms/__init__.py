@@ -10,8 +10,8 @@ import importlib
 
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
-    "bicluster_layer": ".denton",
     "monochromatic_first_layer": ".denton",
+    "bicluster_layer": ".denton",
     "falcon": ".falcon_svd",
     "isc_policy": ".isc",
     "reorder_activation_pooling": ".reorder",

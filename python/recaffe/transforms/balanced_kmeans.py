@@ -56,8 +56,12 @@ def _update(X: np.ndarray, w: np.ndarray, idx: np.ndarray, old: np.ndarray, metr
     Xi, wi = X[idx], w[idx]
     if metric == "euclidean":
         return (wi[:, None] * Xi).sum(0) / max(wi.sum(), 1e-30)
-    # top eigenvector of sum w x x^T = top right singular vector of the (few) weighted points
-    c = np.linalg.svd(Xi * np.sqrt(wi)[:, None], full_matrices=False)[2][0]
+    # top eigenvector of sum w x x^T = top right singular vector of the (few) weighted points,
+    # from the small Gram matrix of the points
+    Y = Xi * np.sqrt(wi)[:, None]
+    vals, vecs = np.linalg.eigh(Y @ Y.T)
+    c = Y.T @ vecs[:, -1]
+    c = c / max(np.linalg.norm(c), 1e-30)
     return c if c @ old >= 0 else -c
 
 

@@ -204,11 +204,13 @@ def _padded_cluster_order(assignment: np.ndarray, k: int):
 # Monochromatic first layer
 # --------------------------------------------------------------------------------------------------
 def monochromatic_first_layer(net, weights, *, n_colors: int, layer: str | None = None, input_cov=None,
-                              seed: int = 0, input_hw: tuple | None = None):
+                              seed: int = 0, input_hw: tuple | None = None, fused: bool = False):
     """Replace the first convolution (or `layer`) by its monochromatic approximation with `n_colors`
     colour channels. Returns (NetParameter, weights, report); report["engines"] names the engine for
     recaffe.Net(engines=...), report["factors"] the MonochromaticFactors. input_cov: the C x C
-    covariance of the layer's input channels (data metric), see `input_channel_covariance`."""
+    covariance of the layer's input channels (data metric), see `input_channel_covariance`.
+    fused: one recaffe "MonochromaticConvolution" layer (colour transform and grouped conv in one pass,
+    the fast form for many colours) instead of the two standard convolutions; Caffe cannot load it."""
     net, weights = _copy(net, weights)
     idx, old, spec = _find_conv(net, layer, weights)
     W = weights[old.name][0]
@@ -230,23 +232,32 @@ def monochromatic_first_layer(net, weights, *, n_colors: int, layer: str | None 
         b = np.zeros(len(source), np.float32)
         b[keep] = bias[source[keep]]
         new_w[mono.name].append(b)
-    _replace(net, idx, [color, mono])
-    weights.pop(old.name)
-    weights.update(new_w)
+    if fused:
+        mono.type = "MonochromaticConvolution"
+        mono.bottom[0] = old.bottom[0]
+        _replace(net, idx, [mono])
+        weights.pop(old.name)
+        weights[mono.name] = new_w[color.name] + new_w[mono.name]
+    else:
+        _replace(net, idx, [color, mono])
+        weights.pop(old.name)
+        weights.update(new_w)
+    mono_index = idx if fused else idx + 1
     identity = len(source) == F and np.array_equal(source, np.arange(F))
     how = "identity"
-    engines = {mono.name: "mono"}
+    engines = {} if fused else {mono.name: "mono"}
     if not identity:
-        if absorb_channel_order(net, weights, idx + 1, source):
+        if absorb_channel_order(net, weights, mono_index, source):
             how = "absorbed into the consumers"
         else:
             how = "1x1 permutation conv"
             inner = f"{old.name}_grouped"
-            net.layer[idx + 1].top[0] = inner
+            net.layer[mono_index].top[0] = inner
             perm = _make_conv(old, f"{old.name}_order", inner, grouped_top, F)
             P = np.zeros((F, len(source), 1, 1), np.float32)
             P[source[keep], np.flatnonzero(keep), 0, 0] = 1.0
-            _replace(net, idx + 2, [perm, net.layer[idx + 2]] if idx + 2 < len(net.layer) else [perm])
+            after = mono_index + 1
+            _replace(net, after, [perm, net.layer[after]] if after < len(net.layer) else [perm])
             weights[perm.name] = [P]
             engines[perm.name] = "blocksparse"
     in_hw, out_hw = _hw(input_hw, spec, kh, kw)

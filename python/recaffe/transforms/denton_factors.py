@@ -5,7 +5,7 @@ for Efficient Evaluation" (NIPS 2014), on a weight tensor W of shape (F, C, kh, 
   C' equal-size clusters (Eq. 9); each filter then reads one of C' projected colour channels.
 - `bicluster`: input channels and output filters each clustered into G and H equal-size groups; every
   (input group, output group) sub-tensor approximated (a) by a rank-K outer-product decomposition found
-  greedily by alternating least squares (Eqs. 6-7; tensorly's ALS for each rank-1 step) or (b) by an SVD
+  greedily by alternating least squares (Eqs. 6-7) or (b) by an SVD
   with input rank K1 and output rank K2 (a Tucker-2 form: project Cg -> K1, conv K1 -> K2, expand K2 -> Fh).
 - Metrics: plain Frobenius, or the data-covariance metric ||Sigma^1/2 W|| (Eq. 3) with Sigma the
   covariance of the layer's input over channels. The channel covariance keeps the low-rank structure:
@@ -20,6 +20,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .balanced_kmeans import balanced_kmeans
+
+
+def _one_blas_thread(fn):
+    """Run with numpy's BLAS on one thread: the factorizations are many small products, and a BLAS
+    pool spinning on a loaded machine made them 15x slower (measured on 2 shared cores)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1, user_api="blas"):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _sqrt_and_inverse(cov: np.ndarray, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +69,7 @@ class MonochromaticFactors:
         return self.colors[self.assignment][:, :, None, None] * self.spatial[:, None, :, :]
 
 
+@_one_blas_thread
 def monochromatic(W, n_colors: int, *, input_cov=None, seed: int = 0, iters: int = 30) -> MonochromaticFactors:
     """Monochromatic approximation of a first layer W (F, C, kh, kw) with `n_colors` = C' colour channels.
 
@@ -96,8 +110,8 @@ class BiclusterBlock:
     def weights(self) -> np.ndarray:
         if self.depthwise:
             # rank-K outer products: sum_k expand[:, k] (x) project[k] (x) core[k]
-            return np.einsum("fk,kc,kxy->fcxy", self.expand, self.project, self.core[:, 0])
-        return np.einsum("fa,abxy,bc->fcxy", self.expand, self.core, self.project)
+            return np.einsum("fk,kc,kxy->fcxy", self.expand, self.project, self.core[:, 0], optimize=True)
+        return np.einsum("fa,abxy,bc->fcxy", self.expand, self.core, self.project, optimize=True)
 
 
 @dataclass
@@ -125,27 +139,53 @@ class BiclusterFactors:
         return out.astype(np.float32)
 
 
-def _greedy_outer_product(T: np.ndarray, K: int, seed: int, n_iter: int = 200):
-    """Rank-K approximation of a 3-tensor T (Fh, Cg, XY) as a sum of K rank-1 terms, each found by
-    alternating least squares on the residual of the previous ones (Eqs. 6-7): tensorly's parafac
-    with rank 1 does the ALS."""
-    import tensorly as tl
-    from tensorly.decomposition import parafac
+def rank1_als(T: np.ndarray, n_iter: int = 100, tol: float = 1e-7):
+    """Best rank-1 approximation a (x) b (x) c of a 3-tensor T by alternating least squares (Eq. 6),
+    started from the leading singular vectors of T's unfoldings (as tensorly's init="svd").
+    Written out rather than calling tensorly.parafac(rank=1): each step is three tensor-vector
+    contractions, and parafac's generic machinery made the ~1000 calls of a G=48 MattNet layer take minutes."""
+    I, J, K = T.shape
+    b = _leading_left(T.transpose(1, 0, 2).reshape(J, -1), 1)[:, 0]
+    c = _leading_left(T.transpose(2, 0, 1).reshape(K, -1), 1)[:, 0]
+    T2 = T.reshape(I, J * K)
+    a = T2 @ np.outer(b, c).ravel()
+    prev = np.inf
+    for _ in range(n_iter):
+        M = (a @ T2).reshape(J, K)  # T contracted with a
+        b = M @ c / max((a @ a) * (c @ c), 1e-300)
+        c = b @ M / max((a @ a) * (b @ b), 1e-300)
+        a = T2 @ np.outer(b, c).ravel() / max((b @ b) * (c @ c), 1e-300)
+        # ||T - abc||^2 = ||T||^2 - ||a||^2 ||b||^2 ||c||^2 at the least-squares a
+        fit = (a @ a) * (b @ b) * (c @ c)
+        if abs(fit - prev) <= tol * max(fit, 1e-300):
+            break
+        prev = fit
+    nb, nc = np.linalg.norm(b), np.linalg.norm(c)
+    if nb > 0 and nc > 0:
+        a, b, c = a * nb * nc, b / nb, c / nc
+    return a, b, c
 
+
+def _greedy_outer_product(T: np.ndarray, K: int):
+    """Rank-K approximation of a 3-tensor T (Fh, Cg, XY) as a sum of K rank-1 terms, each the ALS
+    rank-1 fit of the residual of the previous ones (Eq. 7)."""
     R = T.copy()
     a_s, b_s, c_s = [], [], []
-    for k in range(K):
+    for _ in range(K):
         if np.linalg.norm(R) < 1e-12 * max(np.linalg.norm(T), 1e-30):
             a, b, c = np.zeros(T.shape[0]), np.zeros(T.shape[1]), np.zeros(T.shape[2])
         else:
-            cp = parafac(tl.tensor(R), rank=1, init="svd", n_iter_max=n_iter, tol=1e-9,
-                         random_state=seed + k)
-            w, (a, b, c) = cp
-            a = np.asarray(a)[:, 0] * float(np.asarray(w)[0])
-            b, c = np.asarray(b)[:, 0], np.asarray(c)[:, 0]
+            a, b, c = rank1_als(R)
         R = R - np.einsum("i,j,k->ijk", a, b, c)
         a_s.append(a), b_s.append(b), c_s.append(c)
     return np.stack(a_s, 1), np.stack(b_s, 0), np.stack(c_s, 0)  # (Fh, K), (K, Cg), (K, XY)
+
+
+def _leading_left(M: np.ndarray, k: int) -> np.ndarray:
+    """The k leading left singular vectors of a wide matrix M (rows x cols), from its rows x rows Gram
+    matrix (much cheaper than an SVD when cols >> rows)."""
+    vals, vecs = np.linalg.eigh(M @ M.T)
+    return vecs[:, ::-1][:, :k]
 
 
 def _tucker2(T: np.ndarray, K1: int, K2: int, n_iter: int = 10):
@@ -155,17 +195,18 @@ def _tucker2(T: np.ndarray, K1: int, K2: int, n_iter: int = 10):
     Fh, Cg = T.shape[:2]
     K1, K2 = min(K1, Cg), min(K2, Fh)
     unfold_c = T.transpose(1, 0, 2, 3).reshape(Cg, -1)
-    P = np.linalg.svd(unfold_c, full_matrices=False)[0][:, :K1].T
-    Q = np.linalg.svd(T.reshape(Fh, -1), full_matrices=False)[0][:, :K2]
+    P = _leading_left(unfold_c, K1).T
+    Q = _leading_left(T.reshape(Fh, -1), K2)
     for _ in range(n_iter):
-        TP = np.einsum("fcxy,kc->fkxy", T, P)
-        Q = np.linalg.svd(TP.reshape(Fh, -1), full_matrices=False)[0][:, :K2]
-        QT = np.einsum("fcxy,fk->kcxy", T, Q)
-        P = np.linalg.svd(QT.transpose(1, 0, 2, 3).reshape(Cg, -1), full_matrices=False)[0][:, :K1].T
-    core = np.einsum("fcxy,fa,bc->abxy", T, Q, P)
+        TP = np.einsum("fcxy,kc->fkxy", T, P, optimize=True)
+        Q = _leading_left(TP.reshape(Fh, -1), K2)
+        QT = np.einsum("fcxy,fk->kcxy", T, Q, optimize=True)
+        P = _leading_left(QT.transpose(1, 0, 2, 3).reshape(Cg, -1), K1).T
+    core = np.einsum("fcxy,fa,bc->abxy", T, Q, P, optimize=True)
     return P, core, Q
 
 
+@_one_blas_thread
 def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K1: int | None = None,
               K2: int | None = None, input_cov=None, seed: int = 0, iters: int = 30) -> BiclusterFactors:
     """Biclustering approximation of W (F, C, kh, kw): G input groups, H output groups (balanced
@@ -199,7 +240,7 @@ def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K
             if A is not None:
                 T = np.einsum("ij,fjxy->fixy", A, T)
             if method == "outer":
-                a, b, c = _greedy_outer_product(T.reshape(len(fs), len(cs), kh * kw), K, seed)
+                a, b, c = _greedy_outer_product(T.reshape(len(fs), len(cs), kh * kw), K)
                 P, core, Q = b, c.reshape(K, 1, kh, kw), a
             else:
                 P, core, Q = _tucker2(T, K1, K2)

@@ -1,0 +1,269 @@
+"""Denton et al., "Exploiting Linear Structure Within Convolutional Networks for Efficient Evaluation"
+(NIPS 2014): Tables 3 and 5, Figures 5, 6 and 7 regenerated with recaffe.
+
+  1. Theoretical speedups (Table 1 / Table 3) and weight reductions (Table 4 / Table 5) by formula on
+     MattNet's first two layers (ZF geometry: conv1 3->96 7x7/2 on 224x224, conv2 96->256 5x5/2 on 55x55).
+  2. Accuracy: the first layer of the Caffe-trained cifar10_quick / cifar10_full replaced by its
+     monochromatic approximation (C' colours) and the second by biclustering + outer product / SVD;
+     increase in CIFAR-10 test error, weight and output errors, and the Figure 6 scatter
+     (theoretical speedup vs error increase).
+  3. Empirical speedups of the approximated MattNet conv1 / conv2 (engines "mono" and "blocksparse")
+     against recaffe's GEMM engine (Caffe's im2col + sgemm), 1 and 2 threads, timed interleaved.
+
+    python experiments/denton.py --quick        # ~3 min: 2,000 test images, fewer settings, batch 1
+    python experiments/denton.py                # full: 10,000 test images, batch 1 and 128
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+import recaffe  # noqa: E402
+from recaffe.bench import describe_machine, interleaved_nets  # noqa: E402
+from recaffe.report import Report  # noqa: E402
+from recaffe.transforms import bicluster_layer, monochromatic_first_layer  # noqa: E402
+from recaffe.transforms import denton_factors as df  # noqa: E402
+from recaffe.transforms.denton import input_channel_covariance, layer_output_error  # noqa: E402
+
+PAPER_TABLE3 = {6: (10.1929, 2.95), 8: (4.0528, 2.94), 12: (2.1973, 2.91), 16: (1.1475, 2.88), 24: (1.7212, 2.82),
+                48: (0.5249, 2.66), 96: (0.5738, 2.39)}  # C': (increase in test error %, theoretical speedup)
+PAPER_TABLE5 = [("layer 1 monochromatic C'=48", ("mono", 48), 2.9109, 0.5249),
+                ("layer 2 biclustering + outer product G=48 H=2 K=11", ("outer", 48, 2, 11), 3.7537, 0.8789),
+                ("layer 2 biclustering + SVD G=2 H=2 K1=28 K2=76", ("svd", 2, 2, 28, 76), 2.0386, 0.8057)]
+PAPER_EMPIRICAL = {"conv1": 1.8, "conv2": 1.7}  # ~ CPU speedups within ~1% error (Sec. 4.1.1, 4.1.2)
+
+# MattNet's first two layers (Zeiler-Fergus geometry)
+MATTNET = """
+name: "mattnet_conv12"
+layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ dim: {N} dim: 3 dim: 224 dim: 224 }} }} }}
+layer {{ name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        convolution_param {{ num_output: 96 kernel_size: 7 stride: 2 pad: 1
+                             weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
+layer {{ name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }}
+layer {{ name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param {{ pool: MAX kernel_size: 3 stride: 2 }} }}
+layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
+        convolution_param {{ num_output: 256 kernel_size: 5 stride: 2
+                             weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
+layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
+"""
+MATT_HW = {"conv1": ((224, 224), 110 * 110), "conv2": ((55, 55), 26 * 26)}
+
+
+def theoretical(rep: Report) -> None:
+    (h1, w1), o1 = MATT_HW["conv1"]
+    rows, ours = [], {}
+    for c, (err, paper) in PAPER_TABLE3.items():
+        s = df.conv_ops(3, 96, 7, 7, o1) / df.monochromatic_ops(3, 96, 7, 7, c, h1 * w1, o1)
+        ours[c] = s
+        rows.append([c, paper, s, err])
+    rep.record["mono_theoretical_speedup"] = ours
+    rep.table("Table 3 (theoretical part): MattNet conv1, monochromatic, speedup by Table 1's formula",
+              ["C'", "paper speedup", "ours (formula)", "paper error increase %"], rows,
+              note="Ops C'·C·N·M + X·Y·F·N'·M' against X·Y·C·F·N'·M' with N·M = 224², N'·M' = 110² (the conv1 "
+                   "output of a ZF-style net).")
+    rows = []
+    (h2, w2), o2 = MATT_HW["conv2"]
+    full1, full2 = df.conv_params(3, 96, 7, 7), df.conv_params(96, 256, 5, 5)
+    for name, s, paper_red, paper_err in PAPER_TABLE5:
+        if s[0] == "mono":
+            red = full1 / df.monochromatic_params(3, 96, 7, 7, s[1])
+            ops = df.conv_ops(3, 96, 7, 7, o1) / df.monochromatic_ops(3, 96, 7, 7, s[1], h1 * w1, o1)
+        elif s[0] == "outer":
+            red = full2 / df.bicluster_outer_params(96, 256, 5, 5, *s[1:])
+            ops = df.conv_ops(96, 256, 5, 5, o2) / df.bicluster_outer_ops(96, 256, 5, 5, *s[1:], h2 * w2, o2)
+        else:
+            red = full2 / df.bicluster_svd_params(96, 256, 5, 5, *s[1:])
+            ops = df.conv_ops(96, 256, 5, 5, o2) / df.bicluster_svd_ops(96, 256, 5, 5, *s[1:], h2 * w2, o2)
+        rows.append([name, paper_red, red, ops, paper_err])
+    rep.record["table5_weight_reduction"] = {r[0]: {"paper": r[1], "ours": r[2], "theoretical_speedup": r[3]}
+                                             for r in rows}
+    rep.table("Table 5 (weights part): MattNet reduction in weights by Table 4's formulas",
+              ["approximation", "paper reduction", "ours (formula)", "theoretical speedup", "paper error incr. %"],
+              rows, note="The SVD row does not reproduce: Table 4's formula G·H·(C/G·K1 + K1·X·Y·K2 + K2·F/H) gives "
+                         "257,088 weights (2.39x) for G=H=2, K1=28, K2=76; the paper prints 2.04x.")
+
+
+# ------------------------------------------------------------------------------------------------ accuracy
+def cifar_models():
+    from recaffe.data import DataMissing, data_path
+    out = []
+    for name, proto, model in (("cifar10_quick", "cifar10_quick.prototxt", "cifar10_quick_iter_5000.caffemodel"),
+                               ("cifar10_full", "cifar10_full.prototxt", "cifar10_full_iter_70000.caffemodel")):
+        try:
+            out.append((name, data_path("cifar10", proto), data_path("cifar10", model)))
+        except DataMissing as e:
+            print(f"skipping {name}: {e}")
+    return out
+
+
+def accuracy(rep: Report, quick: bool, threads: int) -> None:
+    from recaffe.data import cifar10, presets
+    recaffe.set_num_threads(threads)
+    test = cifar10("test").stratified(200 if quick else 1000, seed=0)
+    calib = cifar10("train").stratified(20 if quick else 50, seed=1)
+    pre = presets.cifar10_caffe
+    x_cal = pre(calib.arrays())
+    colors = [4, 6, 8, 12, 16, 24, 32]
+    # (method, G, H, ranks): conv2 is 32 -> 32, 5x5
+    bic = ([("svd", 2, 2, (8, 8)), ("svd", 2, 2, (12, 12)), ("outer", 4, 2, (8,)), ("outer", 8, 2, (12,)),
+            ("outer", 4, 1, (16,))] if quick else
+           [("svd", 1, 1, (8, 8)), ("svd", 1, 1, (12, 16)), ("svd", 2, 2, (6, 6)), ("svd", 2, 2, (8, 8)),
+            ("svd", 2, 2, (12, 12)), ("svd", 2, 2, (16, 16)), ("svd", 4, 2, (6, 12)), ("outer", 4, 2, (4,)),
+            ("outer", 4, 2, (8,)), ("outer", 4, 2, (12,)), ("outer", 8, 2, (8,)), ("outer", 8, 2, (12,)),
+            ("outer", 8, 4, (12,)), ("outer", 4, 1, (16,)), ("outer", 16, 2, (8,))])
+    err_inc, scatter = {}, []
+    for model, proto, weights_file in cifar_models():
+        param, weights = recaffe.load(proto, weights_file)
+        base_net = recaffe.Net(param, weights)
+        base = recaffe.evaluate(base_net, test, pre, progress=True).top1
+        rep.say(f"{model}: top-1 {base:.4f} on {len(test)} CIFAR-10 test images (original)")
+        cov1 = input_channel_covariance(base_net, "conv1", {"data": x_cal})
+        cov2 = input_channel_covariance(base_net, "conv2", {"data": x_cal})
+        rows = []
+        for metric, cov in (("frobenius", None), ("data", cov1)):
+            for c in colors:
+                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_cov=cov, input_hw=(32, 32))
+                acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
+                out_err = layer_output_error(base_net, "conv1", r["weights_approx"], {"data": x_cal})
+                inc = 100 * (base - acc)
+                err_inc[f"{model}/conv1/mono C'={c}/{metric}"] = inc
+                rows.append([c, metric, r["mac_reduction"], r["weight_reduction"], r["weight_error"], out_err,
+                             100 * acc, inc, PAPER_TABLE3.get(c, (None,))[0]])
+        rep.table(f"Table 3 analogue: {model} conv1 (3->32, 5x5) monochromatic, {len(test)} test images "
+                  f"(original top-1 {100 * base:.2f}%)",
+                  ["C'", "metric", "theor. speedup", "weight red.", "weight rel. err", "output rel. err", "top-1 %",
+                   "error incr. (pts)", "paper error incr. % (MattNet)"], rows,
+                  note="Output error: ||conv1(x; W~) - conv1(x; W)|| / ||conv1(x; W)|| on calibration images from the "
+                       "training set. The data metric uses their input-channel covariance (Eq. 3).")
+        rows = []
+        for method, G, H, ranks in bic:
+            for metric, cov in (("frobenius", None), ("data", cov2)):
+                kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+                p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_cov=cov,
+                                            input_hw=(16, 16), **kw)
+                acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
+                out_err = layer_output_error(base_net, "conv2", r["weights_approx"], {"data": x_cal})
+                inc = 100 * (base - acc)
+                label = f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else
+                                                    f"K1={ranks[0]} K2={ranks[1]}")
+                err_inc[f"{model}/conv2/{label}/{metric}"] = inc
+                scatter.append((model, method, metric, G, H, r["mac_reduction"], inc))
+                rows.append([label, metric, r["mac_reduction"], r["weight_reduction"], r["weight_error"], out_err,
+                             100 * acc, inc])
+        rep.table(f"Table 5 / Figure 6 analogue: {model} conv2 (32->32, 5x5) biclustering, {len(test)} test images",
+                  ["setting", "metric", "theor. speedup", "weight red.", "weight rel. err", "output rel. err",
+                   "top-1 %", "error incr. (pts)"], rows)
+        rep.record.setdefault("baseline_top1", {})[model] = base
+    rep.record["error_increase"] = err_inc
+    rep.record["test_images"] = len(test)
+    fig, ax = rep.figure(figsize=(6.5, 4.5))
+    for (model, method, metric), marker in zip(
+            [(m, k, t) for m in ("cifar10_quick", "cifar10_full") for k in ("outer", "svd")
+             for t in ("frobenius", "data")], "o^sDv<>p"):
+        pts = [(s, e) for (mo, me, mt, _, _, s, e) in scatter if (mo, me, mt) == (model, method, metric)]
+        if pts:
+            ax.scatter(*zip(*pts), marker=marker, label=f"{model} {method} {metric}", alpha=0.75)
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.set_xlabel("theoretical speedup of conv2 (Table 1)")
+    ax.set_ylabel("increase in test error (points)")
+    ax.set_title("Figure 6 analogue: biclustering on CIFAR-10 conv2")
+    ax.legend(fontsize=7)
+    rep.save_figure(fig, "fig6")
+
+
+# ------------------------------------------------------------------------------------------------ speed
+def speed(rep: Report, quick: bool) -> None:
+    batches = [1] if quick else [1, 128]
+    iters = 7 if quick else 15
+    mono_settings = [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96]
+    bic_settings = [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)),
+                    ("outer", 8, 2, (8,))]
+    mono_emp, bic_emp, rows = {}, {}, []
+    for batch in batches:
+        param = recaffe.read_net(MATTNET.format(N=batch))
+        weights = recaffe.random_weights(param, seed=0)  # timing does not depend on the values
+        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+        variants = {}
+        for c in mono_settings:
+            p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c)
+            variants[f"mono C'={c}"] = (p2, w2, r["engines"], ["conv1_color", "conv1"], "conv1",
+                                        df.conv_ops(3, 96, 7, 7, 1) * 110 * 110 /
+                                        df.monochromatic_ops(3, 96, 7, 7, c, 224 * 224, 110 * 110))
+        for method, G, H, ranks in bic_settings:
+            kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+            p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_hw=(55, 55), **kw)
+            label = f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else
+                                                f"K1={ranks[0]} K2={ranks[1]}")
+            variants[label] = (p2, w2, r["engines"], ["conv2_project", "conv2_core", "conv2"], "conv2",
+                               r["mac_reduction"])
+        for threads in (1, 2):
+            recaffe.set_num_threads(threads)
+            nets = {"gemm": recaffe.Net(param, weights)}
+            for k, (p2, w2, eng, _, _, _) in variants.items():
+                nets[k] = recaffe.Net(p2, w2, engines=eng)
+            for n in nets.values():
+                n.set_input(data=x)
+            t0 = time.time()
+            timing = interleaved_nets(nets, iterations=iters, warmup=1, progress=True)
+            base = timing["gemm"]
+            for k, (_, _, _, layers, orig, theo) in variants.items():
+                t_orig = base.layer(orig).median
+                t_new = sum(timing[k].layer(l).median for l in layers)
+                sp = t_orig / t_new
+                (mono_emp if k.startswith("mono") else bic_emp).setdefault(f"{threads} threads", {}) \
+                    .setdefault(f"batch {batch}", {})[k.split(" ", 1)[1] if k.startswith("mono") else k] = sp
+                rows.append([orig, k, batch, threads, t_orig, t_new, sp, theo,
+                             PAPER_EMPIRICAL[orig]])
+            rep.say(f"  timed batch {batch}, {threads} thread(s) in {time.time() - t0:.0f} s")
+    recaffe.set_num_threads(0)
+    rep.record["mono_empirical_speedup"] = mono_emp
+    rep.record["bicluster_empirical_speedup"] = bic_emp
+    rep.table("Figures 5 and 7: empirical speedups on MattNet's conv1 / conv2 against the GEMM engine",
+              ["layer", "approximation", "batch", "threads", "GEMM ms", "approx. ms", "speedup", "theoretical",
+               "paper (CPU)"], rows,
+              note="Approximated time = the sum of the layers that replace the original (colour 1x1 + mono conv; "
+                   "project + core + expand), medians of interleaved forwards; random weights (speed does not "
+                   "depend on them). Engines: mono for one-channel groups, blocksparse for the 1x1 block-structured "
+                   "convs, gemm for the SVD cores.")
+    fig, axes = rep.figure(1, 2, figsize=(10, 4))
+    for ax, emp, title in ((axes[0], mono_emp, "conv1 monochromatic (Fig. 5)"),
+                           (axes[1], bic_emp, "conv2 biclustering (Fig. 7)")):
+        keys = None
+        for t, by_batch in emp.items():
+            for b, vals in by_batch.items():
+                keys = list(vals)
+                ax.plot(range(len(keys)), [vals[k] for k in keys], "o-", label=f"{t}, {b}")
+        if keys:
+            ax.set_xticks(range(len(keys)))
+            ax.set_xticklabels(keys, rotation=30, fontsize=7, ha="right")
+        ax.axhline(1, color="gray", lw=0.5)
+        ax.set_ylabel("speedup over GEMM")
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    rep.save_figure(fig, "speed")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer images, settings and repeats (~3 min)")
+    ap.add_argument("--out", default="results", help="output folder (default results/)")
+    ap.add_argument("--threads", type=int, default=0, help="threads for the accuracy runs (0 = all cores)")
+    ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
+    args = ap.parse_args(argv)
+    rep = Report("denton", out=args.out, title="Denton et al.: monochromatic and biclustering approximations")
+    rep.text(f"Machine: {describe_machine()}; {'quick' if args.quick else 'full'} run.")
+    theoretical(rep)
+    if not args.skip_accuracy:
+        accuracy(rep, args.quick, args.threads)
+    if not args.skip_speed:
+        speed(rep, args.quick)
+    rep.write()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
