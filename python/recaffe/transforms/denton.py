@@ -14,7 +14,9 @@ Monochromatic (first layer "conv1", C -> F, kh x kw):
   (their input weights are permuted) when every path to them is channel-wise (ReLU, Pooling,
   within-channel LRN, Dropout...), else a 1x1 permutation conv restores it. When C' does not divide F
   the clusters differ by one and the smaller ones get an all-zero filter (Caffe's groups are equal).
-  Engine: "mono" (one input channel per group) for conv1.
+  Engine: "mono" (one input channel per group) for conv1. With fused=True the pair becomes one recaffe
+  "MonochromaticConvolution" layer (blobs: colours, filters, bias) that projects one colour at a time
+  into a cache-resident buffer: faster for many colours, but a recaffe-only file.
 
 Biclustering (a later layer "convN", C -> F):
     convN_project  1x1, C -> G H r_in (no bias)      per (input group g, output group h): r_in projections
