@@ -8,6 +8,7 @@
 #include "kernels.cuh"
 #include "layers/convolution_layer.h"
 #include "layers/pooling_layer.h"
+#include "layers/vip_layer.h"
 
 namespace recaffe {
 namespace cuda {
@@ -232,6 +233,14 @@ class ChannelAffineGpu : public GpuLayer {
   }
 };
 
+class ViPGpu : public GpuLayer {
+ public:
+  void forward(GpuNet& gn, Layer& cpu, const TensorVec& bottom, const TensorVec& top) override {
+    auto& v = dynamic_cast<ViPLayer&>(cpu);
+    vip_interpolate(gn.dev(*bottom[0]), gn.dev(*top[0]), v.planes(), v.H(), v.W(), v.Ho(), v.Wo(), gn.stream());
+  }
+};
+
 // Any layer without a GPU kernel: bottoms to the host, the CPU forward, tops back to the device.
 class CpuFallback : public GpuLayer {
  public:
@@ -265,6 +274,7 @@ std::unique_ptr<GpuLayer> make_gpu_layer(Layer& cpu) {
   if (t == "InnerProduct") return std::make_unique<InnerProductGpu>();
   if (activation_from_type(t.c_str()) != Activation::None) return std::make_unique<ActivationGpu>();
   if (t == "Pooling" && dynamic_cast<PoolingLayer*>(&cpu)) return std::make_unique<PoolingGpu>();
+  if ((t == "ViP" || t == "Interp") && dynamic_cast<ViPLayer*>(&cpu)) return std::make_unique<ViPGpu>();
   if (t == "LRN") return std::make_unique<LrnGpu>();
   if (t == "Softmax") return std::make_unique<SoftmaxGpu>();
   if (t == "Concat") return std::make_unique<ConcatGpu>();

@@ -47,5 +47,9 @@ void eltwise_accumulate(int op, const float* b, float coeff, float* out, int64_t
 void channel_affine(const float* x, const float* a, const float* b, float* y, int64_t outer, int64_t channels,
                     int64_t inner, cudaStream_t s);
 
+// twin: kernels/vip_interp.cpp vip_interpolate (ViP paper Eq. 5, the authors' clamped border)
+void vip_interpolate(const float* in, float* out, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                     cudaStream_t s);
+
 }  // namespace cuda
 }  // namespace recaffe

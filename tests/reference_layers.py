@@ -79,7 +79,9 @@ def pool2d(x, method, kernel, stride=(1, 1), pad=(0, 0), ceil=True, global_pool=
             area = (he - hs) * (we - ws)
             h0, w0, h1, w1 = max(hs, 0), max(ws, 0), min(he, H), min(we, W)
             win = x[:, :, h0:h1, w0:w1]
-            if method == "MAX":
+            if win.size == 0:  # a ceil overhang past the image (stride > kernel): Caffe leaves -FLT_MAX / 0 / 0
+                out[:, :, oh, ow] = -np.finfo(np.float32).max if method == "MAX" else np.nan
+            elif method == "MAX":
                 out[:, :, oh, ow] = win.max(axis=(2, 3))
             else:
                 out[:, :, oh, ow] = win.sum(axis=(2, 3)) / area
@@ -186,3 +188,28 @@ ACTIVATIONS = {
     "TanH": np.tanh,
     "AbsVal": np.abs,
 }
+
+
+def softmax_loss(x, labels, axis=1, ignore_label=None, normalization="VALID"):
+    """Caffe's SoftmaxWithLoss forward: mean (by the normalisation) of -log p[label]."""
+    p = softmax(x, axis)
+    p = np.moveaxis(p, axis, -1).reshape(-1, p.shape[axis])
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    keep = labels != ignore_label if ignore_label is not None else np.ones(len(labels), bool)
+    loss = -np.log(np.maximum(p[np.arange(len(labels))[keep], labels[keep]], np.finfo(np.float32).tiny)).sum()
+    outer = int(np.prod(np.shape(x)[:axis % np.ndim(x)]))
+    norm = {"FULL": len(labels), "VALID": keep.sum(), "BATCH_SIZE": outer, "NONE": 1}[normalization]
+    return loss / max(1.0, norm)
+
+
+def accuracy(x, labels, top_k=1, axis=1, ignore_label=None):
+    """Caffe's Accuracy: a label is a hit when fewer than top_k scores are >= its own (besides itself)."""
+    s = np.moveaxis(np.asarray(x, np.float64), axis, -1).reshape(-1, np.shape(x)[axis])
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    hits = count = 0
+    for row, l in zip(s, labels):
+        if ignore_label is not None and l == ignore_label:
+            continue
+        count += 1
+        hits += (row >= row[l]).sum() - 1 < top_k
+    return hits / count if count else 0.0

@@ -114,6 +114,8 @@ POOL_CASES = [  # (H, W, (kh, kw), (sh, sw), (ph, pw), round_mode)
     ((6, 5), (3, 3), (2, 2), (1, 1), "CEIL"), ((9, 7), (3, 3), (2, 2), (1, 1), "FLOOR"),
     ((11, 13), (3, 2), (2, 3), (1, 1), "CEIL"), ((7, 9), (5, 5), (3, 3), (2, 2), "CEIL"),
     ((8, 8), (3, 3), (1, 1), (1, 1), "CEIL"), ((14, 14), (3, 3), (2, 2), (0, 0), "FLOOR"),
+    ((9, 7), (3, 3), (1, 1), (0, 0), "CEIL"), ((9, 11), (5, 3), (1, 2), (2, 1), "CEIL"),
+    ((8, 8), (3, 3), (4, 4), (0, 0), "CEIL"),  # the last window lies past the image
 ]
 
 
@@ -283,3 +285,62 @@ def test_threads_1_vs_2_whole_layer_set(rng):
         one = run_layer(layer_type, [x], params, threads=1)[0]
         two = run_layer(layer_type, [x], params, threads=2)[0]
         np.testing.assert_array_equal(one, two, err_msg=layer_type)
+
+
+def test_python_layer_hook(rng):
+    """A user layer registered by type name runs in numpy between core layers."""
+    class Double:
+        def __init__(self, layer_param):
+            self.k = 2.0
+
+        def reshape(self, bottom_shapes):
+            return [bottom_shapes[0]]
+
+        def forward(self, bottoms, tops):
+            tops[0][...] = bottoms[0] * self.k
+
+    recaffe.register_layer("Doubler", Double)
+    try:
+        x = rand(rng, 2, 3, 4)
+        np.testing.assert_array_equal(run_layer("Doubler", [x])[0], 2 * x)
+    finally:
+        recaffe.net.unregister_layer("Doubler")
+    with pytest.raises(recaffe.UnknownLayerError):
+        layer_net("Doubler", [(1, 2)])
+
+
+# --- loss and accuracy (TEST-phase forwards of train_val files) -----------------------------------
+@pytest.mark.parametrize("shape,axis", [((4, 7), 1), ((2, 5, 3, 2), 1), ((2, 3, 5), 2)])
+@pytest.mark.parametrize("norm", ["VALID", "FULL", "BATCH_SIZE", "NONE"])
+def test_softmax_with_loss(rng, shape, axis, norm):
+    x = rand(rng, *shape) * 3
+    lshape = tuple(s for a, s in enumerate(shape) if a != axis)
+    labels = rng.integers(0, shape[axis], lshape).astype(np.float32)
+    labels.flat[0] = 1  # the ignored label
+    params = f"softmax_param {{ axis: {axis} }} loss_param {{ ignore_label: 1 normalization: {norm} }}"
+    loss, prob = run_layer("SoftmaxWithLoss", [x, labels], params, n_tops=2)
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss, R.softmax_loss(x, labels, axis, 1, norm), rtol=1e-5)
+    assert_close(prob, R.softmax(x, axis), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("top_k", [1, 2, 5])
+@pytest.mark.parametrize("ignore", [None, 3])
+def test_accuracy(rng, top_k, ignore):
+    x = rand(rng, 40, 6)
+    x[0, :] = 1.0  # all tied: Caffe counts ties as better, so this is a miss unless top_k >= 6
+    labels = rng.integers(0, 6, 40).astype(np.float32)
+    params = f"accuracy_param {{ top_k: {top_k} {'' if ignore is None else f'ignore_label: {ignore}'} }}"
+    acc, per_class = run_layer("Accuracy", [x, labels], params, n_tops=2)
+    np.testing.assert_allclose(acc, R.accuracy(x, labels, top_k, 1, ignore), rtol=1e-6)
+    for c in range(6):
+        sel = labels == c
+        if c != ignore and sel.any():
+            np.testing.assert_allclose(per_class[c], R.accuracy(x[sel], labels[sel], top_k), rtol=1e-6)
+
+
+def test_loss_label_errors():
+    with pytest.raises(recaffe.LayerError, match="label blob"):
+        layer_net("SoftmaxWithLoss", [(2, 5), (3,)])
+    with pytest.raises(recaffe.LayerError, match="outside"):
+        run_layer("Accuracy", [np.zeros((2, 3), np.float32), np.array([0, 7], np.float32)])

@@ -237,3 +237,10 @@ def test_reshape_follows_input_shape_and_errors(rng):
         layer_net("Reshape", [(2, 3, 4)], "reshape_param { shape { dim: 5 dim: 5 } }")
     with pytest.raises(recaffe.LayerError, match="at most one"):
         layer_net("Reshape", [(2, 3, 4)], "reshape_param { shape { dim: -1 dim: -1 } }")
+
+
+def test_scale_two_bottoms_bias_filled_as_caffe():
+    # with bottom[1] as the scale, the layer's only blob is the bias (bias_filler, default 0)
+    net = layer_net("Scale", [(2, 3, 4, 4), (3,)], "scale_param { bias_term: true }")
+    assert len(net.params["L"]) == 1
+    np.testing.assert_array_equal(net.params["L"][0].data, np.zeros(3, np.float32))

@@ -39,14 +39,12 @@ void sgemm_parallel(bool trans_a, bool trans_b, int M, int N, int K, float alpha
                     const float* B, int ldb, float beta, float* C, int ldc) {
   const int T = omp_in_parallel() ? 1 : omp_get_max_threads();
   const double flops = 2.0 * M * N * K;
-  if (T <= 1 || flops < 2e6) {
-    sgemm_ld(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
   if (M == 1 && !trans_a) {
-    // a row vector times op(B): GEMV over column blocks is the memory-speed path
-    const int per = ((N + T - 1) / T + 15) / 16 * 16;
-#pragma omp parallel num_threads(T)
+    // a row vector times op(B): GEMV over column blocks is the memory-speed path (OpenBLAS's
+    // sgemm with M = 1 runs several times slower than its sgemv, even on one thread)
+    const int TT = flops < 2e6 ? 1 : T;
+    const int per = ((N + TT - 1) / TT + 15) / 16 * 16;
+#pragma omp parallel num_threads(TT) if (TT > 1)
     {
       const int t = omp_get_thread_num();
       const int n0 = std::min(N, t * per), n1 = std::min(N, n0 + per);
@@ -58,6 +56,10 @@ void sgemm_parallel(bool trans_a, bool trans_b, int M, int N, int K, float alpha
           scipy_cblas_sgemv(RC_CblasRowMajor, RC_CblasTrans, K, n1 - n0, alpha, B + n0, ldb, A, 1, beta, C + n0, 1);
       }
     }
+    return;
+  }
+  if (T <= 1 || flops < 2e6) {
+    sgemm_ld(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   // Split the dimension whose operand is larger, so each thread streams half of the big one.

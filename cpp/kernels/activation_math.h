@@ -40,13 +40,6 @@ inline typename V::F exp(typename V::F x) {
   return V::mul(p, V::pow2n(n));
 }
 
-template <class V>
-inline typename V::F sigmoid(typename V::F x) {
-  // 1 / (1 + e^-x)
-  using F = typename V::F;
-  F e = exp<V>(V::sub(V::set1(0.f), x));
-  return V::div(V::set1(1.f), V::add(V::set1(1.f), e));
-}
 
 template <class V>
 inline typename V::F tanh(typename V::F x) {
@@ -65,6 +58,16 @@ inline typename V::F tanh(typename V::F x) {
   F big = V::sub(V::set1(1.f), V::div(V::set1(2.f), V::add(e, V::set1(1.f))));
   big = V::copysign(big, x);
   return V::select_lt(a, V::set1(0.625f), small, big);
+}
+
+// Caffe's form (sigmoid_layer.cpp): 0.5 tanh(0.5 x) + 0.5. Every step is non-decreasing in floats
+// (tanh above was checked exhaustively over all floats), so sigmoid is too and max pooling commutes
+// with it bit-exactly; 1 / (1 + exp(-x)) with the polynomial exp was not (1-ulp reversals for |x| < 0.5).
+template <class V>
+inline typename V::F sigmoid(typename V::F x) {
+  using F = typename V::F;
+  F t = tanh<V>(V::mul(x, V::set1(0.5f)));
+  return V::fmadd(t, V::set1(0.5f), V::set1(0.5f));
 }
 
 }  // namespace actmath

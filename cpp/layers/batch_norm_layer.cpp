@@ -20,7 +20,7 @@ class BatchNormLayer : public Layer {
   }
   void reshape(const TensorVec& bottom, const TensorVec& top) override {
     const Tensor& b = *bottom[0];
-    channels_ = b.num_axes() == 1 ? 1 : b.shape(1);
+    channels_ = b.num_axes() <= 1 ? 1 : b.shape(1);
     ensure_blob(0, {channels_});
     ensure_blob(1, {channels_});
     ensure_blob(2, {1});
@@ -43,12 +43,15 @@ class BatchNormLayer : public Layer {
     }
     const float* x = b.data();
     float* y = top[0]->data();
+    // Caffe divides by the standard deviation; a multiply by its reciprocal is within an ulp or
+    // two and several times faster (vector division is slow)
 #pragma omp parallel for schedule(static) if (b.count() > 65536)
     for (int64_t nc = 0; nc < N * C; ++nc) {
-      const float m = mean[nc % C], s = sd[nc % C];
+      const float m = mean[nc % C], inv = 1.f / sd[nc % C];
       const float* xp = x + nc * spatial;
       float* yp = y + nc * spatial;
-      for (int64_t i = 0; i < spatial; ++i) yp[i] = (xp[i] - m) / s;
+#pragma omp simd
+      for (int64_t i = 0; i < spatial; ++i) yp[i] = (xp[i] - m) * inv;
     }
   }
   int exact_bottoms() const override { return 1; }

@@ -46,8 +46,20 @@ def _batches(dataset, preprocess, batch: int, limit: int | None, progress: bool,
         yield preprocess(images), dataset.labels[list(idx)]
 
 
+def _as_function(preprocess, net) -> Callable:
+    """A preprocess callable, or a recaffe.data.Transformer applied to the net's first input."""
+    from .data.transformer import Transformer
+    if isinstance(preprocess, Transformer):
+        name = net.inputs[0]
+        return lambda images: preprocess.batch(name, images)
+    if not callable(preprocess):
+        raise TypeError(f"preprocess must be a function of a uint8 image batch or a Transformer, "
+                        f"got {type(preprocess).__name__}")
+    return preprocess
+
+
 def _scores(net, x, output: str | None):
-    out = net.forward(**{net.inputs[0]: x})
+    out = net.forward(blobs=[output] if output else None, **{net.inputs[0]: x})  # any blob, not only outputs
     key = output or (net.outputs[0] if len(net.outputs) == 1 else None)
     if key is None:
         raise ValueError(f"the net has several outputs {net.outputs}; say which with output=")
@@ -58,7 +70,9 @@ def _scores(net, x, output: str | None):
 def evaluate(net, dataset, preprocess: Callable, top=(1, 5), batch: int = 100, limit: int | None = None,
              output: str | None = None, progress: bool = True) -> EvalResult:
     """Top-k accuracies of `net` on `dataset` (recaffe.data.Dataset) with `preprocess` turning a
-    uint8 N x H x W x C batch into the net's input; per-class counts; top-1 predictions."""
+    uint8 N x H x W x C batch into the net's input (or a Transformer for the net's first input);
+    per-class counts; top-1 predictions."""
+    preprocess = _as_function(preprocess, net)
     ncls = len(dataset.class_names)
     total = np.zeros(ncls, np.int64)
     correct_cls = np.zeros(ncls, np.int64)
@@ -83,6 +97,7 @@ def agreement(net_a, net_b, dataset, preprocess: Callable, batch: int = 50, limi
               output: str | None = None, progress: bool = True) -> dict:
     """How far two nets' outputs differ on the same inputs: top-1 agreement, max |a - b| and the
     max relative difference (|a - b| / max |a|), and whether every score is bit-identical."""
+    preprocess = _as_function(preprocess, net_a)
     agree = n = 0
     max_abs = 0.0
     max_ref = 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import LayerError
 from .io.proto import pb
 
 
@@ -19,23 +20,39 @@ def _fans(shape):
     return fan_in, fan_out
 
 
+def _uniform(rng, low, high, shape) -> np.ndarray:
+    # drawn in float32 directly: half the memory and a third of the time of float64 for VGG's 138 M values
+    out = rng.random(shape, dtype=np.float32)
+    out *= np.float32(high - low)
+    out += np.float32(low)
+    return out
+
+
+def _normal(rng, mean, std, shape) -> np.ndarray:
+    out = rng.standard_normal(shape, dtype=np.float32)
+    out *= np.float32(std)
+    out += np.float32(mean)
+    return out
+
+
 def apply_filler(filler: "pb.FillerParameter", shape, rng: np.random.Generator) -> np.ndarray:
     t = filler.type
     shape = tuple(int(d) for d in shape)
+    if t != "gaussian" and filler.sparse != -1:
+        raise LayerError(f"the {t} filler does not support sparse (Caffe: 'Sparsity not supported by this Filler')")
     if t == "constant":
         return np.full(shape, filler.value, np.float32)
     if t == "uniform":
-        return rng.uniform(filler.min, filler.max, shape).astype(np.float32)
+        return _uniform(rng, filler.min, filler.max, shape)
     if t == "gaussian":
-        out = rng.normal(filler.mean, filler.std, shape).astype(np.float32)
-        if filler.sparse >= 0 and len(shape) >= 2:
-            # each output keeps about `sparse` non-zero inputs (Caffe: Bernoulli(sparse / num_inputs))
-            num_outputs = shape[0]
-            p = filler.sparse * num_outputs / max(1, int(np.prod(shape)))
+        out = _normal(rng, filler.mean, filler.std, shape)
+        if filler.sparse >= 0 and len(shape) >= 1:
+            # Caffe's GaussianFiller: each value survives with probability sparse / shape[0]
+            p = filler.sparse / shape[0]
             out *= rng.random(shape) < p
         return out
     if t == "positive_unitball":
-        out = rng.uniform(0, 1, shape).astype(np.float32)
+        out = _uniform(rng, 0.0, 1.0, shape)
         n = shape[0] if shape else 1
         out = out.reshape(n, -1)
         out /= out.sum(axis=1, keepdims=True)
@@ -45,19 +62,20 @@ def apply_filler(filler: "pb.FillerParameter", shape, rng: np.random.Generator) 
          pb.FillerParameter.AVERAGE: (fan_in + fan_out) / 2.0}[filler.variance_norm]
     if t == "xavier":
         scale = np.sqrt(3.0 / n)
-        return rng.uniform(-scale, scale, shape).astype(np.float32)
+        return _uniform(rng, -scale, scale, shape)
     if t == "msra":
-        return rng.normal(0.0, np.sqrt(2.0 / n), shape).astype(np.float32)
+        return _normal(rng, 0.0, np.sqrt(2.0 / n), shape)
     if t == "bilinear":
         if len(shape) != 4 or shape[2] != shape[3]:
-            raise ValueError("the bilinear filler needs a square 4-D blob")
+            raise LayerError(f"the bilinear filler needs a square 4-D blob, got shape {shape}")
         k = shape[3]
         f = np.ceil(k / 2.0)
-        c = (2 * f - 1 - f % 2) / (2.0 * f)
+        c = (k - 1) / (2.0 * f)  # BVLC master's BilinearFiller (older releases differ for odd k)
         x = np.arange(k)
         w1 = 1 - np.abs(x / f - c)
         return np.broadcast_to(np.outer(w1, w1), shape).astype(np.float32).copy()
-    raise ValueError(f"unknown filler type '{t}'")
+    raise LayerError(f"unknown filler type '{t}' (Caffe has constant, uniform, gaussian, positive_unitball, "
+                     f"xavier, msra, bilinear)")
 
 
 def _layer_fillers(layer: "pb.LayerParameter"):
@@ -73,6 +91,8 @@ def _layer_fillers(layer: "pb.LayerParameter"):
                 p.bias_filler if p.HasField("bias_filler") else None]
     if t == "Scale":
         p = layer.scale_param
+        if len(layer.bottom) > 1:  # the scale is bottom[1]; the only blob is the bias
+            return [p.bias_filler if p.HasField("bias_filler") else None]
         return [p.filler if p.HasField("filler") else pb.FillerParameter(type="constant", value=1.0),
                 p.bias_filler if p.HasField("bias_filler") else None]
     if t == "Bias":
@@ -111,14 +131,17 @@ def fill_weights(net, seed: int = 0, defaults: str = "random") -> dict[str, list
             if f is None:
                 if defaults == "caffe":
                     arrays.append(np.zeros(shape, np.float32))
-                elif i == 0 and layer.type in ("Scale",):
-                    arrays.append(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+                elif i == 0 and layer.type in ("Scale",) and len(layer.bottom) == 1:
+                    arrays.append(_uniform(rng, 0.5, 1.5, shape))
                 elif i == 0 and len(shape) >= 2:
                     arrays.append(apply_filler(pb.FillerParameter(type="msra"), shape, rng))
                 else:
-                    arrays.append(rng.normal(0, 0.1, shape).astype(np.float32))
+                    arrays.append(_normal(rng, 0.0, 0.1, shape))
             else:
-                arrays.append(apply_filler(f, shape, rng))
+                try:
+                    arrays.append(apply_filler(f, shape, rng))
+                except LayerError as e:
+                    raise LayerError(f"layer '{name}', blob {i}: {e}", name) from None
         out[name] = arrays
     return out
 

@@ -55,7 +55,7 @@ def split_blob_name(blob: str, layer: str, top_idx: int, k: int) -> str:
     return f"{blob}_{layer}_{top_idx}_split_{k}"
 
 
-def insert_splits(net: "pb.NetParameter") -> "pb.NetParameter":
+def insert_splits(net: "pb.NetParameter", path: str | None = None) -> "pb.NetParameter":
     """Give every blob read by more than one bottom (or by a bottom and a loss) a Split layer,
     named as Caffe names it: <blob>_<layer>_<top index>_split with tops ..._split_<k>."""
     producer = {}                   # blob -> (layer index, top index) of its latest producer
@@ -65,7 +65,7 @@ def insert_splits(net: "pb.NetParameter") -> "pb.NetParameter":
     for i, layer in enumerate(net.layer):
         for j, b in enumerate(layer.bottom):
             if b not in producer:
-                raise CaffeFileError(f"bottom blob '{b}' is not produced by any earlier layer", None, layer.name,
+                raise CaffeFileError(f"bottom blob '{b}' is not produced by any earlier layer", path, layer.name,
                                      "bottom")
             key = producer[b]
             bottom_src[(i, j)] = key

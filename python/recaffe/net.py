@@ -16,8 +16,9 @@ import numpy as np
 
 from . import _core
 from .errors import CaffeFileError, InputError, LayerError, RecaffeError, ResourceError, UnknownLayerError
+from .evaluation_layers import FALLBACK_LAYERS
 from .graph import check_tops, filter_net, insert_splits, net_outputs
-from .io import match_weights, read_net, read_weights, shape_equals
+from .io import is_prototxt_text, match_weights, read_net, read_weights, shape_equals
 from .io.proto import pb
 from .params import layer_to_dict
 
@@ -109,14 +110,14 @@ class Net:
                  input_shapes: Mapping[str, tuple] | None = None, device: str = "cpu",
                  _skip_weights: bool = False):
         self._path = os.fspath(prototxt) if isinstance(prototxt, (str, os.PathLike)) and \
-            "{" not in str(prototxt) else None
+            not is_prototxt_text(prototxt) else None
         self.phase = phase
         self.net_param = read_net(prototxt, self._path)
         filtered = filter_net(self.net_param, phase, level, stages, self._path)
         check_tops(filtered, self._path)
         from .data_layers import replace_data_layers
         filtered, self._data_inputs = replace_data_layers(filtered, input_shapes, self._path)
-        self.graph = insert_splits(filtered)  # the exact layer list the core runs
+        self.graph = insert_splits(filtered, self._path)  # the exact layer list the core runs
         self.memory_cap = default_memory_cap() if memory_cap is None else int(memory_cap)
         engines = dict(engines or {})
         conv_names = {l.name for l in self.graph.layer if l.type == "Convolution"}
@@ -140,6 +141,8 @@ class Net:
                     self._core.add_python_layer(*args, _PYTHON_LAYERS[layer.type](layer))
                 elif layer.type in _core_types():
                     self._core.add_layer(*args)
+                elif layer.type in FALLBACK_LAYERS:  # Caffe layers the core lacks, in numpy
+                    self._core.add_python_layer(*args, FALLBACK_LAYERS[layer.type](layer))
                 else:
                     raise UnknownLayerError(
                         f"unknown layer type '{layer.type}' (layer '{layer.name}'"
@@ -238,18 +241,19 @@ class Net:
                 continue  # Caffe ignores source layers the net lacks
             target = self._params[name]
             if len(arrays) != len(target):
-                raise LayerError(f"{len(arrays)} weight arrays given but the layer has {len(target)} blobs", name)
+                raise LayerError(f"layer '{name}': {len(arrays)} weight arrays given but the layer has "
+                                 f"{len(target)} blobs", name)
             for k, (arr, blob) in enumerate(zip(arrays, target)):
                 a = np.asarray(arr)
                 if a.dtype.kind not in "fiu":
-                    raise LayerError(f"weight blob {k} has dtype {a.dtype}, expected float32", name)
+                    raise LayerError(f"layer '{name}': weight blob {k} has dtype {a.dtype}, expected float32", name)
                 if a.shape != blob.shape:
                     if a.size == blob.count and a.ndim == 4 and tuple(s for s in a.shape if s != 1) == \
                             tuple(s for s in blob.shape if s != 1) and a.shape[-len(blob.shape):] == blob.shape:
                         a = a.reshape(blob.shape)
                     else:
-                        raise LayerError(f"weight blob {k} has shape {a.shape} but the layer needs {blob.shape}",
-                                         name)
+                        raise LayerError(f"layer '{name}': weight blob {k} has shape {a.shape} but the layer needs "
+                                         f"{blob.shape}", name)
                 blob.data = a
 
     def copy_from_file(self, caffemodel) -> None:
@@ -376,6 +380,6 @@ def _core_types() -> set[str]:
     return _TYPES_CACHE
 
 
-def expected_param_shapes(net_param, phase: str = "test") -> dict[str, list[tuple]]:
+def expected_param_shapes(net_param, phase: str = "test", input_shapes=None) -> dict[str, list[tuple]]:
     """{layer: [blob shape]} as the built net needs them (used to match caffemodel blobs)."""
-    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0).param_shapes()
+    return Net(net_param, phase=phase, _skip_weights=True, memory_cap=0, input_shapes=input_shapes).param_shapes()

@@ -22,8 +22,10 @@ def data_dir() -> Path:
     if env:
         return Path(env)
     root = _repo_root()
-    if root is not None and (root.parent / "shared" / "data").exists():
-        return root.parent / "shared" / "data"
+    if root is not None:  # ../shared/data beside the checkout (or beside a folder of worktrees)
+        for parent in root.parents:
+            if (parent / "shared" / "data").exists():
+                return parent / "shared" / "data"
     return Path.cwd().parent / "shared" / "data"
 
 

@@ -6,6 +6,7 @@ layers by name later (io.load), with Caffe's legacy right-aligned 4-D shape rule
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ LAYER_V0_NAME, LAYER_V0_BLOBS = 1, 50
 BLOB_NUM, BLOB_CHANNELS, BLOB_HEIGHT, BLOB_WIDTH = 1, 2, 3, 4
 BLOB_DATA, BLOB_DIFF, BLOB_SHAPE, BLOB_DOUBLE_DATA, BLOB_DOUBLE_DIFF = 5, 6, 7, 8, 9
 SHAPE_DIM = 1
+MAX_AXES = 32             # Caffe's kMaxBlobAxes
+INT32_MAX = (1 << 31) - 1  # Caffe's blob counts and legacy dims are int32
 
 
 @dataclass
@@ -52,6 +55,9 @@ def _parse_shape(buf, start, end, path, layer):
     for d in dims:
         if d >= 1 << 63:
             raise CaffeFileError("negative dimension in blob shape", path, layer, "blobs.shape.dim")
+    if len(dims) > MAX_AXES:
+        raise CaffeFileError(f"blob shape has {len(dims)} axes; Caffe allows at most {MAX_AXES}", path, layer,
+                             "blobs.shape.dim")
     return tuple(int(d) for d in dims)
 
 
@@ -86,28 +92,30 @@ def _parse_blob(buf, start, end, path, layer) -> StoredBlob:
             elif wtype == wire.FIXED64:
                 doubles.append((fend - 8, 8))
         # diff / double_diff are gradients: ignored for inference
-    if floats or unpacked:
+    if doubles:  # Caffe's Blob::FromProto reads double_data whenever it is present
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf, as Caffe's cast
+            data = np.concatenate([np.frombuffer(buf, dtype="<f8", count=n // 8, offset=off)
+                                   for off, n in doubles]).astype(np.float32)
+    elif floats or unpacked:
         parts = [np.frombuffer(buf, dtype="<f4", count=n // 4, offset=off) for off, n in floats]
         if unpacked:
             parts.append(np.array([np.frombuffer(buf, dtype="<f4", count=1, offset=o)[0] for o in unpacked],
                                   dtype=np.float32))
         data = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    elif doubles:
-        data = np.concatenate([np.frombuffer(buf, dtype="<f8", count=n // 8, offset=off)
-                               for off, n in doubles]).astype(np.float32)
     else:
         data = np.zeros(0, np.float32)
     if legacy:
         for k, v in legacy.items():
-            if v < 0:
-                raise CaffeFileError(f"negative legacy dimension {v}", path, layer, "blobs.num/channels/height/width")
+            if not 0 <= v <= INT32_MAX:
+                raise CaffeFileError(f"legacy dimension {v} is negative or beyond int32", path, layer,
+                                     "blobs.num/channels/height/width")
         shape = (legacy.get(BLOB_NUM, 0), legacy.get(BLOB_CHANNELS, 0), legacy.get(BLOB_HEIGHT, 0),
                  legacy.get(BLOB_WIDTH, 0))
         is_legacy = True
     else:
         shape = shape if shape is not None else (data.size,)
         is_legacy = False
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # Python ints: absurd dims cannot overflow into a plausible count
     if count != data.size:
         raise CaffeFileError(f"blob shape {shape} holds {count} values but the file has {data.size}",
                              path, layer, "blobs.data")
@@ -148,8 +156,10 @@ def read_caffemodel(path: str | os.PathLike, data: bytes | bytearray | None = No
     path = os.fspath(path)
     if data is None:
         try:
-            with open(path, "rb") as f:
-                data = bytearray(f.read())
+            with open(path, "rb") as f:  # straight into one writable, uninitialised buffer: no copy, no memset
+                data = np.empty(os.fstat(f.fileno()).st_size, np.uint8)
+                n = f.readinto(memoryview(data))
+            data = data[:n]
         except FileNotFoundError:
             raise CaffeFileError("no such file", path) from None
         except IsADirectoryError:
@@ -177,39 +187,104 @@ def read_caffemodel(path: str | os.PathLike, data: bytes | bytearray | None = No
     net = pb.NetParameter()
     try:
         net.ParseFromString(bytes(kept))
-    except Exception as e:  # protobuf's DecodeError and friends
-        raise CaffeFileError(f"not a valid caffemodel: {e}", path) from None
+        _check_strings(net, path)
+    except CaffeFileError:
+        raise
+    except Exception as e:  # protobuf's DecodeError, RecursionError on absurd nesting, bad UTF-8
+        raise CaffeFileError(f"not a valid caffemodel: {type(e).__name__}: {e}", path) from None
     if not net.layer and not net.layers:
         raise CaffeFileError("the file holds no layers: not a caffemodel", path)
     return net, layer_blobs
 
 
-def _blob_bytes(arr: np.ndarray) -> bytes:
-    arr = np.ascontiguousarray(arr, dtype="<f4")
-    shape = b"".join(wire.encode_varint(int(d)) for d in arr.shape)
-    out = wire.encode_len(BLOB_SHAPE, wire.encode_len(SHAPE_DIM, shape) if arr.shape else b"")
-    out += wire.encode_len(BLOB_DATA, arr.tobytes())
+def _check_strings(msg, path=None, layer=None, prefix="") -> None:
+    """Every string field must be UTF-8: protobuf hands proto2 strings with bad bytes back as
+    `bytes`, which would fail much later in some unrelated place; refuse them here, by name."""
+    for fd, value in msg.ListFields():
+        name = prefix + fd.name
+        if fd.message_type is not None:
+            items = value if fd.is_repeated else [value]
+            for i, item in enumerate(items):
+                sub_layer = layer
+                if fd.name in ("layer", "layers") and not prefix:
+                    sub_layer = item.name if isinstance(item.name, str) and item.name else f"#{i}"
+                _check_strings(item, path, sub_layer, "" if sub_layer is not layer else f"{name}.")
+        elif fd.type == fd.TYPE_STRING:
+            for v in (value if fd.is_repeated else [value]):
+                if isinstance(v, bytes):
+                    raise CaffeFileError(f"the string {v!r} is not valid UTF-8", path, layer, name)
+
+
+MAX_MESSAGE_BYTES = INT32_MAX  # Caffe reads a .caffemodel with a protobuf byte limit of INT_MAX
+
+
+def _as_float32(arr, layer: str, index: int) -> np.ndarray:
+    """The array as little-endian float32, refusing what cannot be written faithfully."""
+    a = np.asarray(arr)
+    if a.dtype.kind not in "fiub":
+        raise CaffeFileError(f"blob {index} has dtype {a.dtype}; only real numbers can be written", None, layer,
+                             f"blobs[{index}]")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(a, dtype="<f4")
+    if a.dtype.kind == "f" and a.dtype.itemsize > 4:
+        with np.errstate(invalid="ignore"):
+            overflow = np.isinf(out) & np.isfinite(a)
+        if overflow.any():
+            raise CaffeFileError(f"blob {index} holds values beyond float32's range (e.g. {a[overflow].flat[0]!r})",
+                                 None, layer, f"blobs[{index}]")
+    if len(out.shape) > MAX_AXES:
+        raise CaffeFileError(f"blob {index} has {out.ndim} axes; Caffe allows at most {MAX_AXES}", None, layer,
+                             f"blobs[{index}]")
     return out
 
 
+def _blob_parts(arr: np.ndarray) -> list:
+    """One `blobs` entry of a layer as byte chunks; the float data is the array's own memory
+    (written without a copy)."""
+    shape = b"".join(wire.encode_varint(int(d)) for d in arr.shape)
+    head = wire.encode_len(BLOB_SHAPE, wire.encode_len(SHAPE_DIM, shape) if arr.shape else b"")
+    head += wire.encode_key(BLOB_DATA, wire.LEN) + wire.encode_varint(arr.nbytes)
+    data = memoryview(arr.reshape(-1)).cast("B")
+    blob_len = len(head) + len(data)
+    return [wire.encode_key(LAYER_V2_BLOBS, wire.LEN) + wire.encode_varint(blob_len) + head, data]
+
+
 def write_caffemodel(net: "pb.NetParameter", weights: dict, path: str | os.PathLike) -> None:
-    """Write a V2 .caffemodel: the net's layers with their blobs (float32, BlobShape)."""
-    chunks = []
+    """Write a V2 .caffemodel: the net's layers with their blobs (float32, BlobShape).
+    Refuses (CaffeFileError, nothing written) weights for layers the net lacks, arrays that are
+    not real numbers or overflow float32, and files Caffe could not read back (over 2 GiB)."""
+    path = os.fspath(path)
+    if net.layers:
+        raise CaffeFileError("the net still has V1 'layers'; upgrade it first (recaffe.io.read_net)", path)
+    names = {layer.name for layer in net.layer}
+    for name in weights:
+        if name not in names:
+            raise CaffeFileError(f"weights are given for layer '{name}', which the net does not have", path, name)
+    arrays = {name: [_as_float32(a, name, i) for i, a in enumerate(blobs)] for name, blobs in weights.items()}
+    total = sum(a.nbytes for blobs in arrays.values() for a in blobs)
+    if total > MAX_MESSAGE_BYTES:
+        raise CaffeFileError(f"the weights take {total / 2**30:.2f} GiB; Caffe cannot read a .caffemodel over 2 GiB",
+                             path)
     header = pb.NetParameter()
     header.CopyFrom(net)
     del header.layer[:]
-    del header.layers[:]
-    chunks.append(header.SerializeToString())
-    for layer in net.layer:
-        lp = pb.LayerParameter()
-        lp.CopyFrom(layer)
-        del lp.blobs[:]
-        body = lp.SerializeToString()
-        for arr in weights.get(layer.name, []):
-            body += wire.encode_len(LAYER_V2_BLOBS, _blob_bytes(np.asarray(arr)))
-        chunks.append(wire.encode_len(NET_LAYER_V2, body))
-    tmp = os.fspath(path) + ".tmp"
-    with open(tmp, "wb") as f:
-        for c in chunks:
-            f.write(c)
-    os.replace(tmp, path)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(header.SerializeToString())
+            for layer in net.layer:
+                lp = pb.LayerParameter()
+                lp.CopyFrom(layer)
+                del lp.blobs[:]
+                body = [lp.SerializeToString()]
+                for a in arrays.get(layer.name, []):
+                    body += _blob_parts(a)
+                size = sum(len(b) for b in body)
+                f.write(wire.encode_key(NET_LAYER_V2, wire.LEN) + wire.encode_varint(size))
+                for b in body:
+                    f.write(b)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -13,9 +13,12 @@ _LINE_RE = re.compile(r"^(\d+):(\d+)\s*:\s*(.*)$", re.S)
 
 
 def parse_text(text: str, message, path: str | None = None):
-    """Parse protobuf text into `message`; a syntax error names the file and line."""
+    """Parse protobuf text into `message` as Caffe's ReadProtoFromTextFile does (TextFormat::Parse:
+    a singular field given twice is an error); a syntax error names the file and line."""
     try:
-        text_format.Merge(text, message, allow_unknown_extension=False)
+        text_format.Parse(text, message, allow_unknown_extension=False)
+    except RecursionError:
+        raise CaffeFileError("prototxt nested too deeply", path) from None
     except text_format.ParseError as e:
         msg = str(e)
         m = _LINE_RE.match(msg)
@@ -42,13 +45,29 @@ def read_prototxt(path: str | os.PathLike, message=None):
         line = raw[:e.start].count(b"\n") + 1
         raise CaffeFileError("not a text file (invalid UTF-8); is this a binary .caffemodel?", path,
                              line=line) from None
-    return parse_text(text, message if message is not None else pb.NetParameter(), path)
+    if message is not None:
+        return parse_text(text, message, path)
+    try:
+        return parse_text(text, pb.NetParameter(), path)
+    except CaffeFileError:
+        solver = _as_solver(text)
+        if solver is not None:
+            raise CaffeFileError(f"this is a solver definition (SolverParameter), not a network; the network it "
+                                 f"trains is '{solver.net or solver.train_net or '?'}'", path) from None
+        raise
+
+
+def _as_solver(text: str):
+    try:
+        return text_format.Parse(text, pb.SolverParameter())
+    except (text_format.ParseError, RecursionError):
+        return None
 
 
 def write_prototxt(net, path: str | os.PathLike) -> None:
-    text = text_format.MessageToString(net, use_short_repeated_primitives=False)
+    text = text_format.MessageToString(net, use_short_repeated_primitives=False, as_utf8=True)
     tmp = os.fspath(path) + ".tmp"
-    with open(tmp, "w") as f:
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
 

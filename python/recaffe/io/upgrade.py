@@ -80,7 +80,7 @@ def upgrade_v0_to_v1(net: "pb.NetParameter", path: str | None = None) -> None:
         if t == "conv":
             cp = new.convolution_param
             if v0.HasField("num_output"): cp.num_output = v0.num_output
-            cp.bias_term = v0.biasterm
+            if v0.HasField("biasterm"): cp.bias_term = v0.biasterm
             if v0.HasField("weight_filler"): cp.weight_filler.CopyFrom(v0.weight_filler)
             if v0.HasField("bias_filler"): cp.bias_filler.CopyFrom(v0.bias_filler)
             if v0.pad: cp.pad.append(v0.pad)
@@ -90,7 +90,7 @@ def upgrade_v0_to_v1(net: "pb.NetParameter", path: str | None = None) -> None:
         elif t == "innerproduct":
             ip = new.inner_product_param
             if v0.HasField("num_output"): ip.num_output = v0.num_output
-            ip.bias_term = v0.biasterm
+            if v0.HasField("biasterm"): ip.bias_term = v0.biasterm
             if v0.HasField("weight_filler"): ip.weight_filler.CopyFrom(v0.weight_filler)
             if v0.HasField("bias_filler"): ip.bias_filler.CopyFrom(v0.bias_filler)
         elif t == "pool":

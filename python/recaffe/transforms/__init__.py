@@ -10,9 +10,13 @@ import importlib
 
 # public name -> module (one line per technique; keep sorted by module)
 _EXPORTS = {
-    "bicluster_layer": ".denton",
     "monochromatic_first_layer": ".denton",
+    "bicluster_layer": ".denton",
+    "falcon": ".falcon_svd",
+    "isc_policy": ".isc",
     "reorder_activation_pooling": ".reorder",
+    "vip_error_bound": ".vip_bound",
+    "vip": ".virtual_pooling",
 }
 
 
