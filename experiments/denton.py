@@ -10,7 +10,7 @@
   3. Empirical speedups of the approximated MattNet conv1 / conv2 (engines "mono" and "blocksparse")
      against recaffe's GEMM engine (Caffe's im2col + sgemm), 1 and 2 threads, timed interleaved.
 
-    python experiments/denton.py --quick        # ~3 min: 2,000 test images, fewer settings, batch 1
+    python experiments/denton.py --quick        # ~30 min on 2 loaded cores: 2,000 test images, fewer settings, batch 1
     python experiments/denton.py                # full: 10,000 test images, batch 1 and 128
 """
 from __future__ import annotations
@@ -108,12 +108,13 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
     x_cal = pre(calib.arrays())
     colors = [4, 6, 8, 12, 16, 24, 32]
     # (method, G, H, ranks): conv2 is 32 -> 32, 5x5
-    bic = ([("svd", 2, 2, (8, 8)), ("svd", 2, 2, (12, 12)), ("outer", 4, 2, (8,)), ("outer", 8, 2, (12,)),
-            ("outer", 4, 1, (16,))] if quick else
+    bic = ([("svd", 1, 1, (16, 20)), ("svd", 2, 2, (12, 12)), ("outer", 8, 2, (12,)), ("outer", 8, 2, (16,)),
+            ("outer", 4, 1, (24,))] if quick else
            [("svd", 1, 1, (8, 8)), ("svd", 1, 1, (12, 16)), ("svd", 2, 2, (6, 6)), ("svd", 2, 2, (8, 8)),
             ("svd", 2, 2, (12, 12)), ("svd", 2, 2, (16, 16)), ("svd", 4, 2, (6, 12)), ("outer", 4, 2, (4,)),
             ("outer", 4, 2, (8,)), ("outer", 4, 2, (12,)), ("outer", 8, 2, (8,)), ("outer", 8, 2, (12,)),
-            ("outer", 8, 4, (12,)), ("outer", 4, 1, (16,)), ("outer", 16, 2, (8,))])
+            ("outer", 8, 4, (12,)), ("outer", 4, 1, (16,)), ("outer", 16, 2, (8,)), ("svd", 1, 1, (16, 20)),
+            ("outer", 8, 2, (16,)), ("outer", 4, 1, (24,))])
     err_inc, scatter = {}, []
     for model, proto, weights_file in cifar_models():
         param, weights = recaffe.load(proto, weights_file)
@@ -175,74 +176,96 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ speed
+# cifar10_quick's first two layers (the shapes the accuracy tables approximate)
+CIFAR = """
+name: "cifar10_quick_conv12"
+layer {{ name: "data" type: "Input" top: "data" input_param {{ shape {{ dim: {N} dim: 3 dim: 32 dim: 32 }} }} }}
+layer {{ name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        convolution_param {{ num_output: 32 pad: 2 kernel_size: 5 weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
+layer {{ name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param {{ pool: MAX kernel_size: 3 stride: 2 }} }}
+layer {{ name: "relu1" type: "ReLU" bottom: "pool1" top: "pool1" }}
+layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
+        convolution_param {{ num_output: 32 pad: 2 kernel_size: 5 weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
+layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
+"""
+
+
+def _label(method, G, H, ranks):
+    return f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else f"K1={ranks[0]} K2={ranks[1]}")
+
+
 def speed(rep: Report, quick: bool) -> None:
-    batches = [1] if quick else [1, 128]
     iters = 7 if quick else 15
-    mono_settings = [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96]
-    bic_settings = [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)),
-                    ("outer", 8, 2, (8,))]
+    cases = [  # net, prototxt, input hw, conv2 input hw, batches, colours, bicluster settings
+        ("MattNet", MATTNET, 224, 55, [1] if quick else [1, 128],
+         [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96],
+         [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)), ("outer", 8, 2, (8,))]),
+        ("cifar10_quick", CIFAR, 32, 16, [100], [8, 16, 32],
+         [("svd", 2, 2, (12, 12)), ("outer", 8, 2, (12,))] + ([] if quick else [("svd", 2, 2, (16, 16))])),
+    ]
     mono_emp, bic_emp, rows = {}, {}, []
-    for batch in batches:
-        param = recaffe.read_net(MATTNET.format(N=batch))
-        weights = recaffe.random_weights(param, seed=0)  # timing does not depend on the values
-        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
-        variants = {}
-        for c in mono_settings:
-            p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c)
-            variants[f"mono C'={c}"] = (p2, w2, r["engines"], ["conv1_color", "conv1"], "conv1",
-                                        df.conv_ops(3, 96, 7, 7, 1) * 110 * 110 /
-                                        df.monochromatic_ops(3, 96, 7, 7, c, 224 * 224, 110 * 110))
-        for method, G, H, ranks in bic_settings:
-            kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
-            p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_hw=(55, 55), **kw)
-            label = f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else
-                                                f"K1={ranks[0]} K2={ranks[1]}")
-            variants[label] = (p2, w2, r["engines"], ["conv2_project", "conv2_core", "conv2"], "conv2",
-                               r["mac_reduction"])
-        for threads in (1, 2):
-            recaffe.set_num_threads(threads)
-            nets = {"gemm": recaffe.Net(param, weights)}
-            for k, (p2, w2, eng, _, _, _) in variants.items():
-                nets[k] = recaffe.Net(p2, w2, engines=eng)
-            for n in nets.values():
-                n.set_input(data=x)
-            t0 = time.time()
-            timing = interleaved_nets(nets, iterations=iters, warmup=1, progress=True)
-            base = timing["gemm"]
-            for k, (_, _, _, layers, orig, theo) in variants.items():
-                t_orig = base.layer(orig).median
-                t_new = sum(timing[k].layer(l).median for l in layers)
-                sp = t_orig / t_new
-                (mono_emp if k.startswith("mono") else bic_emp).setdefault(f"{threads} threads", {}) \
-                    .setdefault(f"batch {batch}", {})[k.split(" ", 1)[1] if k.startswith("mono") else k] = sp
-                rows.append([orig, k, batch, threads, t_orig, t_new, sp, theo,
-                             PAPER_EMPIRICAL[orig]])
-            rep.say(f"  timed batch {batch}, {threads} thread(s) in {time.time() - t0:.0f} s")
+    for net_name, text, hw, hw2, batches, colours, bic_settings in cases:
+        for batch in batches:
+            param = recaffe.read_net(text.format(N=batch))
+            weights = recaffe.random_weights(param, seed=0)  # timing does not depend on the values
+            x = np.random.default_rng(0).standard_normal((batch, 3, hw, hw)).astype(np.float32)
+            variants = {}
+            for c in colours:
+                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_hw=(hw, hw))
+                variants[f"mono C'={c}"] = (p2, w2, r["engines"], ["conv1_color", "conv1"], "conv1",
+                                            r["mac_reduction"])
+                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_hw=(hw, hw), fused=True)
+                variants[f"mono fused C'={c}"] = (p2, w2, {}, ["conv1"], "conv1", r["mac_reduction"])
+            for method, G, H, ranks in bic_settings:
+                kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+                p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_hw=(hw2, hw2),
+                                            **kw)
+                variants[_label(method, G, H, ranks)] = (p2, w2, r["engines"], ["conv2_project", "conv2_core",
+                                                                                "conv2"], "conv2", r["mac_reduction"])
+            for threads in (1, 2):
+                recaffe.set_num_threads(threads)
+                nets = {"gemm": recaffe.Net(param, weights)}
+                for k, (p2, w2, eng, _, _, _) in variants.items():
+                    nets[k] = recaffe.Net(p2, w2, engines=eng)
+                for n in nets.values():
+                    n.set_input(data=x)
+                t0 = time.time()
+                timing = interleaved_nets(nets, iterations=iters, warmup=1, progress=True)
+                base = timing["gemm"]
+                for k, (_, _, _, layers, orig, theo) in variants.items():
+                    t_orig = base.layer(orig).median
+                    t_new = sum(timing[k].layer(l).median for l in layers)
+                    sp = t_orig / t_new
+                    (mono_emp if k.startswith("mono") else bic_emp).setdefault(net_name, {}) \
+                        .setdefault(f"{threads} threads", {}).setdefault(f"batch {batch}", {})[k] = sp
+                    rows.append([net_name, orig, k, batch, threads, t_orig, t_new, sp, theo,
+                                 PAPER_EMPIRICAL[orig]])
+                rep.say(f"  timed {net_name} batch {batch}, {threads} thread(s) in {time.time() - t0:.0f} s")
     recaffe.set_num_threads(0)
     rep.record["mono_empirical_speedup"] = mono_emp
     rep.record["bicluster_empirical_speedup"] = bic_emp
-    rep.table("Figures 5 and 7: empirical speedups on MattNet's conv1 / conv2 against the GEMM engine",
-              ["layer", "approximation", "batch", "threads", "GEMM ms", "approx. ms", "speedup", "theoretical",
+    rep.table("Figures 5 and 7: empirical speedups of conv1 / conv2 against the GEMM engine",
+              ["net", "layer", "approximation", "batch", "threads", "GEMM ms", "approx. ms", "speedup", "theoretical",
                "paper (CPU)"], rows,
-              note="Approximated time = the sum of the layers that replace the original (colour 1x1 + mono conv; "
-                   "project + core + expand), medians of interleaved forwards; random weights (speed does not "
-                   "depend on them). Engines: mono for one-channel groups, blocksparse for the 1x1 block-structured "
-                   "convs, gemm for the SVD cores.")
-    fig, axes = rep.figure(1, 2, figsize=(10, 4))
+              note="Approximated time = the sum of the layers that replace the original (colour 1x1 + grouped conv "
+                   "on the mono engine, or the fused MonochromaticConvolution layer; project + core + expand on the "
+                   "blocksparse / gemm / mono engines), medians of interleaved forwards, random weights (speed does "
+                   "not depend on them). MattNet: conv1 3->96 7x7/2 on 224x224, conv2 96->256 5x5/2 on 55x55; "
+                   "cifar10_quick: conv1 3->32 5x5 on 32x32, conv2 32->32 5x5 on 16x16.")
+    fig, axes = rep.figure(1, 2, figsize=(11, 4.5))
     for ax, emp, title in ((axes[0], mono_emp, "conv1 monochromatic (Fig. 5)"),
                            (axes[1], bic_emp, "conv2 biclustering (Fig. 7)")):
-        keys = None
-        for t, by_batch in emp.items():
-            for b, vals in by_batch.items():
-                keys = list(vals)
-                ax.plot(range(len(keys)), [vals[k] for k in keys], "o-", label=f"{t}, {b}")
-        if keys:
-            ax.set_xticks(range(len(keys)))
-            ax.set_xticklabels(keys, rotation=30, fontsize=7, ha="right")
+        for net_name, by_threads in emp.items():
+            for t, by_batch in by_threads.items():
+                for b, vals in by_batch.items():
+                    keys = list(vals)
+                    ax.plot([f"{net_name[:5]} {k}" for k in keys], [vals[k] for k in keys], "o-",
+                            label=f"{net_name}, {t}, {b}")
+        ax.tick_params(axis="x", labelrotation=75, labelsize=6)
         ax.axhline(1, color="gray", lw=0.5)
         ax.set_ylabel("speedup over GEMM")
         ax.set_title(title)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
     rep.save_figure(fig, "speed")
 
 
@@ -255,7 +278,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args(argv)
     rep = Report("denton", out=args.out, title="Denton et al.: monochromatic and biclustering approximations")
-    rep.text(f"Machine: {describe_machine()}; {'quick' if args.quick else 'full'} run.")
+    rep.text(f"Machine: {describe_machine()}; accuracy runs on {args.threads or recaffe.num_threads()} thread(s), "
+             f"speed on 1 and 2; {'quick' if args.quick else 'full'} run.")
     theoretical(rep)
     if not args.skip_accuracy:
         accuracy(rep, args.quick, args.threads)

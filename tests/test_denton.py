@@ -199,7 +199,7 @@ def test_transforms_do_not_modify_their_inputs():
 
 def test_bad_arguments_raise():
     param, w = _small()
-    with pytest.raises(ValueError, match="pool1"):
+    with pytest.raises(recaffe.LayerError, match="pool1"):
         bicluster_layer(param, w, "pool1", G=2, H=2, K1=1, K2=1)
     with pytest.raises(ValueError, match="n_colors"):
         monochromatic_first_layer(param, w, n_colors=13)

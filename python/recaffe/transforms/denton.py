@@ -14,7 +14,9 @@ Monochromatic (first layer "conv1", C -> F, kh x kw):
   (their input weights are permuted) when every path to them is channel-wise (ReLU, Pooling,
   within-channel LRN, Dropout...), else a 1x1 permutation conv restores it. When C' does not divide F
   the clusters differ by one and the smaller ones get an all-zero filter (Caffe's groups are equal).
-  Engine: "mono" (one input channel per group) for conv1.
+  Engine: "mono" (one input channel per group) for conv1. With fused=True the pair becomes one recaffe
+  "MonochromaticConvolution" layer (blobs: colours, filters, bias) that projects one colour at a time
+  into a cache-resident buffer: faster for many colours, but a recaffe-only file.
 
 Biclustering (a later layer "convN", C -> F):
     convN_project  1x1, C -> G H r_in (no bias)      per (input group g, output group h): r_in projections
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import LayerError
 from ..io.proto import pb
 from . import denton_factors as df
 
@@ -94,21 +97,22 @@ def _make_conv(template, name: str, bottom: str, top: str, num_output: int, kern
 def _find_conv(net, name: str | None, weights):
     convs = [i for i, l in enumerate(net.layer) if l.type == "Convolution"]
     if not convs:
-        raise ValueError("the net has no Convolution layer")
+        raise LayerError("the net has no Convolution layer")
     if name is None:
         idx = convs[0]
     else:
         idx = next((i for i, l in enumerate(net.layer) if l.name == name), None)
         if idx is None:
-            raise ValueError(f"no layer named '{name}'")
+            raise LayerError(f"no layer named '{name}'", name)
         if net.layer[idx].type != "Convolution":
-            raise ValueError(f"layer '{name}' is a {net.layer[idx].type}, not a Convolution")
+            raise LayerError(f"layer '{name}' is a {net.layer[idx].type}, not a Convolution", name)
     layer = net.layer[idx]
     if layer.name not in weights:
-        raise ValueError(f"no weights for layer '{layer.name}'")
+        raise LayerError(f"no weights for layer '{layer.name}'", layer.name)
     spec = conv_spec(layer)
     if spec["group"] != 1:
-        raise ValueError(f"layer '{layer.name}': grouped convolutions (group {spec['group']}) are not supported")
+        raise LayerError(f"layer '{layer.name}': grouped convolutions (group {spec['group']}) are not supported",
+                         layer.name)
     return idx, layer, spec
 
 
@@ -306,8 +310,8 @@ def bicluster_layer(net, weights, layer: str, *, G: int, H: int, method: str = "
     r_in = {b: fac.blocks[b].project.shape[0] for b in blocks}
     r_out = {b: fac.blocks[b].core.shape[0] for b in blocks}
     if len(set(r_in.values())) != 1 or len(set(r_out.values())) != 1:
-        raise ValueError(f"layer '{old.name}': ranks larger than a group's size are clipped unequally; "
-                         f"choose K1 <= C/G and K2 <= F/H")
+        raise LayerError(f"layer '{old.name}': ranks larger than a group's size are clipped unequally; "
+                         f"choose K1 <= C/G and K2 <= F/H", old.name)
     ri, ro = r_in[blocks[0]], r_out[blocks[0]]
     n_mid_in, n_mid_out = len(blocks) * ri, len(blocks) * ro
     Wp = np.zeros((n_mid_in, C, 1, 1), np.float32)

@@ -15,7 +15,7 @@ for Efficient Evaluation" (NIPS 2014), on a weight tensor W of shape (F, C, kh, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -122,7 +122,6 @@ class BiclusterFactors:
     method: str                # "outer" or "svd"
     ranks: tuple               # (K,) for outer, (K1, K2) for svd
     shape: tuple               # (F, C, kh, kw)
-    info: dict = field(default_factory=dict)
 
     @property
     def G(self) -> int:
