@@ -88,6 +88,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--batch", type=int, default=100, help="timing batch (Caffe's CIFAR-10 test batch is 100)")
     ap.add_argument("--no-finetune", action="store_true", help="skip the fine-tuned trade-off curve")
+    ap.add_argument("--models", default=None, help="comma-separated subset of " + ", ".join(model_files()))
+    ap.add_argument("--report-name", default="vip_sensitivity", help="results/<name>.{md,json,png}")
     ap.add_argument("--ft-images", type=int, default=None, help="training images per fine-tuning round "
                                                                  "(default 50,000; --quick 5,000)")
     ap.add_argument("--ft-epochs", type=float, default=1.0)
@@ -97,7 +99,7 @@ def main(argv=None):
     runs = args.runs or (10 if args.quick else 30)
     recaffe.set_num_threads(args.threads)
     machine = describe_machine()
-    rep = Report("vip_sensitivity", out=args.out, title="ViP: per-layer sensitivity and the speed-accuracy trade-off")
+    rep = Report(args.report_name, out=args.out, title="ViP: per-layer sensitivity and the speed-accuracy trade-off")
     rep.text(f"Machine: {machine}; {recaffe.num_threads()} threads. Accuracy: top-1 on {n_img} CIFAR-10 test "
              f"images (a seeded class-balanced sample below 10,000) (Caffe preprocessing: RGB minus the per-pixel training mean); timing: batch {args.batch}, {runs} "
              f"interleaved forwards per net, medians.\n\n{PAPER}")
@@ -124,6 +126,8 @@ def main(argv=None):
             ft_note = f"no fine-tuning: {why}"
             rep.text(ft_note)
     models = model_files()
+    if args.models:
+        models = {k: v for k, v in models.items() if k in args.models.split(",")}
     plotted = []
     for name, files in models.items():
         if isinstance(files, str):
@@ -157,7 +161,7 @@ def main(argv=None):
         f = {"depth_vs_drop_spearman": rho,
              "mean_drop_pre_pool": float(np.mean(pool_d)) if pool_d else None,
              "mean_drop_other": float(np.mean(other_d)) if other_d else None}
-        later = "holds" if rho < 0 else "does not hold"
+        later = "holds" if rho <= -0.3 else ("does not hold" if rho >= 0.3 else "shows no clear trend either way")
         if pool_d and other_d:
             pool_txt = ("holds" if f["mean_drop_pre_pool"] < f["mean_drop_other"] else "does not hold") + \
                 f" (mean drop {f['mean_drop_pre_pool']:.2f} before a pooling vs {f['mean_drop_other']:.2f} elsewhere)"
