@@ -15,7 +15,11 @@ def update_vip_summary(out: str | Path, fields: dict, notes: dict | None = None)
     record = json.loads(path.read_text()) if path.exists() else {}
     for k in FIELDS:
         record.setdefault(k, None)
-    record.update(fields)
+    for k, v in fields.items():  # per-model dicts merge, so a run on some models keeps the others
+        if isinstance(v, dict) and isinstance(record.get(k), dict):
+            record[k].update(v)
+        else:
+            record[k] = v
     record.setdefault("notes", {}).update(notes or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     from recaffe.report import _jsonable

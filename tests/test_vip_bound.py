@@ -18,7 +18,7 @@ def quick(request):
     weights = need_data("cifar10", "cifar10_quick_iter_5000.caffemodel")
     need_data("cifar10", "test")
     from recaffe.data import cifar10
-    images = cifar10("test").head(16).arrays().astype(np.float32)  # real images, RGB 0..255
+    images = cifar10("test").stratified(2, seed=0).arrays().astype(np.float32)  # 20 real images, RGB 0..255
     x = np.ascontiguousarray((images - images.mean(axis=(0, 1, 2))).transpose(0, 3, 1, 2))
     param, w = recaffe.load(str(proto), str(weights))
     return param, w, x

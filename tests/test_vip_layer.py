@@ -163,3 +163,22 @@ def test_authors_vgg16_round_file_loads_as_vip(data_file):
     reduced = net.blobs["conv1_2"].data.copy()
     np.testing.assert_allclose(net.blobs["lininterp/conv1_2"].data, eq4_reference(reduced, 32, 32), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_every_authors_vgg16_file_builds(data_file):
+    """All of the authors' VGG16 files (rounds 1-4 and the conv1_1 sensitivity file, with their
+    Data, Accuracy and SoftmaxWithLoss layers) build; every Interp restores its conv's full size."""
+    folder = data_file("prototxt_upstream", "virtual_pooling", "vgg16")
+    files = sorted(Path(folder).glob("train_val_lininterp_*.prototxt"))
+    assert len(files) == 5
+    full = {1: 224, 2: 112, 3: 56, 4: 28, 5: 14}
+    for f in files:
+        net = recaffe.Net(str(f), _skip_weights=True, memory_cap=0, input_shapes={"data": (1, 3, 224, 224),
+                                                                                 "label": (1,)})
+        interps = [n for n, t in zip(net.layer_names, net.layer_types) if t == "Interp"]
+        assert interps, f.name
+        for n in interps:
+            conv = n.split("/")[1]
+            s = full[int(conv[4])]
+            assert net.blobs[n].shape == (1, net.blobs[conv].shape[1], s, s), (f.name, n)
+            assert net.blobs[conv].shape[2:] == (s // 2, s // 2)

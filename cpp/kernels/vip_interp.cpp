@@ -48,7 +48,8 @@ void vip_interpolate(const float* in, float* out, int64_t planes, int64_t H, int
   // One work item per input row: it writes output rows 2i and 2i+1 (when they exist), so items
   // never touch the same memory and the result does not depend on the thread count.
   const int64_t items = planes * H;
-  const bool par = planes * Ho * Wo >= (1 << 15) && omp_get_max_threads() > 1 && !omp_in_parallel();
+  // below ~256K outputs a parallel region costs more than it saves on this memory-bound loop
+  const bool par = planes * Ho * Wo >= (1 << 18) && omp_get_max_threads() > 1 && !omp_in_parallel();
 #pragma omp parallel if (par)
   {
     std::vector<float> mean(static_cast<size_t>(W));

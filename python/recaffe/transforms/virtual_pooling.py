@@ -174,7 +174,7 @@ def vip(param: "pb.NetParameter", weights: Mapping | None = None, layers: Sequen
         explicit_readers = []
         for ri in readers:
             r = out.layer[ri]
-            if implicit and r.type == "Convolution" and len(r.bottom) == 1:
+            if implicit and r.type == "Convolution" and len(r.bottom) == 1 and r.convolution_param.group <= 1:
                 r.type = "ViPConvolution"
                 r.vip_param.height, r.vip_param.width = size
                 site.implicit_readers.append(r.name)
