@@ -301,12 +301,13 @@ def cpu_time_table(rep: Report, nets: dict, convs, stage_of: dict, c_13: float, 
 
 # ---------------------------------------------------------------------------------------------
 # accuracy on trained models
-def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float) -> dict:
+def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float,
+             models=("lenet", "cifar10_quick", "cifar10_full", "vgg16_cifar")) -> dict:
     sys.path.insert(0, str(ROOT / "experiments"))
     from trained_models import trained_models  # the shared loader of ../shared/data's trained models
     rec, rows = {}, []
     can_tune, why_not = _finetune_available() if finetune_epochs > 0 else (False, "not requested (--finetune-epochs 0)")
-    for m in trained_models(["lenet", "cifar10_quick", "cifar10_full"], quick=quick):
+    for m in trained_models(list(models), quick=quick):
         ds = m.dataset if not quick else m.dataset.stratified(100)
         try:
             param, w = recaffe.load(m.prototxt, m.caffemodel)
@@ -327,7 +328,7 @@ def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float) -> 
                                       progress=False).top1
             ratio = frep.macs_before / frep.macs_after
             tuned = None
-            if can_tune and m.name.startswith("cifar10"):   # the MNIST training images are not obtainable
+            if can_tune and m.name != "lenet":   # the MNIST training images are not obtainable
                 tuned = _finetune(fp, fw, finetune_epochs, ds, m.preprocess)
             rows.append([m.name, c, "/".join(str(l.rank) for l in frep.layers), acc, acc_tc, ratio,
                          (acc - base) * 100, tuned])
@@ -339,7 +340,7 @@ def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float) -> 
     rep.table(f"Accuracy of FALCON ({'1,000 stratified' if quick else 'all'} test images)",
               ["model", "c", "ranks", "top-1, no fine-tuning", "top-1, Toom-Cook engines", "conv MAC ratio",
                "change (points)", f"top-1 after {finetune_epochs:g} epoch(s) fine-tuning"], rows,
-              note="Every convolution is factored. The kernels are 5x5, so the Toom-Cook stages use F(4,5). "
+              note="Every convolution is factored; the Toom-Cook stages use F(4,k) for k-tap kernels. "
                    "CIFAR input is RGB minus the per-pixel training mean"
                    + (" of 500 images per class" if quick else "") + ". "
                    + ("Fine-tuning: " + why_not + "." if not can_tune else
@@ -412,6 +413,8 @@ def main(argv=None) -> dict:
                          "default 0 with --quick, else 1)")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--models", default="lenet,cifar10_quick,cifar10_full,vgg16_cifar",
+                    help="trained models for the accuracy table (vgg16_cifar: models/vgg16_cifar, if present)")
     args = ap.parse_args(argv)
     rep = Report("falcon_vgg16", out=args.out, title="1D-FALCON and fast convolution on VGG16 (Table 1)")
     threads = [int(t) for t in args.threads.split(",") if t]
@@ -435,7 +438,7 @@ def main(argv=None) -> dict:
     if not args.skip_accuracy:
         cs = [float(c) for c in args.compressions.split(",") if c]
         ft = args.finetune_epochs if args.finetune_epochs is not None else (0 if args.quick else 1)
-        acc = accuracy(rep, cs, args.quick, ft)
+        acc = accuracy(rep, cs, args.quick, ft, models=args.models.split(","))
         rep.record["accuracy"] = acc
     if tim and acc:
         plot(rep, tim, acc, c_13)
