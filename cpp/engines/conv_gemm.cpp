@@ -11,37 +11,11 @@
 
 #include "core/blas.h"
 #include "engines/conv_engine.h"
+#include "engines/conv_gemm_plan.h"
 #include "kernels/im2col.h"
 
 namespace recaffe {
 
-namespace {
-struct Plan {
-  int64_t nb = 0;      // columns per chunk
-  int64_t chunks = 0;  // chunks per image
-  bool whole = false;  // whole-image im2col + one split sgemm per group (few, long columns)
-};
-
-// Chunks of about 256K floats of column buffer (1 MiB, cache-sized), at least 256 columns, split
-// evenly. When a batch has too few chunks to keep every thread busy (batch 1 on late layers:
-// 196 columns and K = 4608), the whole image is im2col'ed once and the sgemm itself is split.
-Plan make_plan(const ConvGeometry& g, int threads) {
-  Plan p;
-  const int64_t rows = g.C * g.kh * g.kw, Nd = g.out_hw();
-  int64_t target = std::max<int64_t>(256, (int64_t(1) << 18) / std::max<int64_t>(rows, 1));
-  p.chunks = std::max<int64_t>(1, (Nd + target - 1) / target);
-  // balance: a whole number of items per thread when there are few
-  if (g.N * p.chunks < 8 * threads && threads > 1) {
-    int64_t items = g.N * p.chunks;
-    items = (items + threads - 1) / threads * threads;
-    p.chunks = std::max<int64_t>(1, items / std::max<int64_t>(g.N, 1));
-  }
-  p.nb = std::min<int64_t>(Nd, ((Nd + p.chunks - 1) / p.chunks + 15) / 16 * 16);
-  p.chunks = (Nd + p.nb - 1) / p.nb;
-  p.whole = threads > 1 && g.N * p.chunks < 2 * threads && !g.is_1x1();
-  return p;
-}
-}  // namespace
 
 class GemmConvEngine : public ConvEngine {
  public:
@@ -51,7 +25,7 @@ class GemmConvEngine : public ConvEngine {
   size_t workspace_floats(const ConvGeometry& g) const override {
     if (g.is_1x1()) return 0;
     const int T = omp_get_max_threads();
-    Plan p = make_plan(g, T);
+    GemmPlan p = gemm_plan(g, T);
     const int64_t rows = g.C * g.kh * g.kw;
     return static_cast<size_t>(p.whole ? rows * g.out_hw() : int64_t(T) * rows * p.nb);
   }
@@ -59,7 +33,7 @@ class GemmConvEngine : public ConvEngine {
   void forward(const ConvGeometry& g, const float* in, const float* weights, const float* bias, float* out,
                float* ws) override {
     const int T = omp_get_max_threads();
-    const Plan p = make_plan(g, T);
+    const GemmPlan p = gemm_plan(g, T);
     if (p.whole) {
       forward_whole(g, in, weights, bias, out, ws);
       return;

@@ -8,36 +8,13 @@
 #include <algorithm>
 
 #include "core/blas.h"
+#include "engines/conv_gemm_plan.h"
 #include "kernels/vip_im2col.h"
 #include "layers/convolution_layer.h"
 #include "layers/vip_layer.h"
 
 namespace recaffe {
 
-namespace {
-// The GEMM engine's work plan (engines/conv_gemm.cpp make_plan), mirrored so both paths split
-// the work alike.
-struct GemmPlan {
-  int64_t nb = 0, chunks = 0;
-  bool whole = false;
-};
-
-GemmPlan gemm_plan(const ConvGeometry& g, int threads) {
-  GemmPlan p;
-  const int64_t rows = g.C * g.kh * g.kw, Nd = g.out_hw();
-  int64_t target = std::max<int64_t>(256, (int64_t(1) << 18) / std::max<int64_t>(rows, 1));
-  p.chunks = std::max<int64_t>(1, (Nd + target - 1) / target);
-  if (g.N * p.chunks < 8 * threads && threads > 1) {
-    int64_t items = g.N * p.chunks;
-    items = (items + threads - 1) / threads * threads;
-    p.chunks = std::max<int64_t>(1, items / std::max<int64_t>(g.N, 1));
-  }
-  p.nb = std::min<int64_t>(Nd, ((Nd + p.chunks - 1) / p.chunks + 15) / 16 * 16);
-  p.chunks = (Nd + p.nb - 1) / p.nb;
-  p.whole = threads > 1 && g.N * p.chunks < 2 * threads && !g.is_1x1();
-  return p;
-}
-}  // namespace
 
 class ViPConvolutionLayer : public ConvolutionLayer {
  public:
