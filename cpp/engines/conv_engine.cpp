@@ -1,5 +1,8 @@
 #include "engines/conv_engine.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace recaffe {
@@ -46,6 +49,13 @@ void add_bias(float* out, const float* bias, int64_t K, int64_t hw) {
     const float b = bias[k];
     for (int64_t i = 0; i < hw; ++i) o[i] += b;
   }
+}
+
+float bias_as_gemm_init(float* out, const float* bias, int64_t K, int64_t cols, int64_t ld) {
+  if (!bias) return 0.f;
+#pragma omp parallel for schedule(static) if (K * cols > 32768 && !omp_in_parallel())
+  for (int64_t k = 0; k < K; ++k) std::fill_n(out + k * ld, cols, bias[k]);
+  return 1.f;
 }
 
 }  // namespace recaffe

@@ -52,6 +52,13 @@ ConvEngineOptions parse_engine_options(const std::vector<std::string>& items);
 // Adds bias[k] to every output of channel k: Caffe's rank-1 update bias * ones^T, for one image.
 void add_bias(float* out, const float* bias, int64_t K, int64_t hw);
 
+// The bias placed before the GEMM instead of added after it: out[k * ld + i] = bias[k] for i < cols,
+// and the caller's sgemm accumulates onto it (beta = 1). OpenBLAS skips its beta pass when beta is
+// 1 but runs a zeroing pass when it is 0, so this saves two passes over the output (the zeroing and
+// the separate bias pass): most of the overhead of thin GEMMs such as VGG16's conv1_1 (K = 27).
+// Returns the beta to use: 1 with a bias, 0 without (nothing is written then).
+float bias_as_gemm_init(float* out, const float* bias, int64_t K, int64_t cols, int64_t ld);
+
 }  // namespace recaffe
 
 #define RECAFFE_REGISTER_CONV_ENGINE(NAME, CLASS)                                                   \

@@ -1,5 +1,6 @@
 // The GEMM engine: Caffe's CPU algorithm, the fair baseline every paper compares against: im2col,
-// then sgemm W_g[K/g, C/g*kh*kw] x col_g per image and group, then the bias as a rank-1 update;
+// then sgemm W_g[K/g, C/g*kh*kw] x col_g per image and group onto the bias (Caffe's rank-1 bias
+// update, placed first: see bias_as_gemm_init);
 // the 1x1/stride-1/pad-0 case skips im2col as Caffe does.
 // One change for speed on several cores: the output columns (Ho*Wo) are cut into fixed-size
 // chunks and each (image, chunk) pair is a work item for one thread, which im2col's just its
@@ -61,17 +62,11 @@ class GemmConvEngine : public ConvEngine {
         cols = col;
         ldb = w;
       }
+      const float beta = bias_as_gemm_init(y + c0, g.bias ? bias : nullptr, g.K, w, Nd);
       for (int gi = 0; gi < g.group; ++gi) {
         sgemm_ld(false, false, static_cast<int>(M), static_cast<int>(w), static_cast<int>(Kd), 1.f,
-                 weights + gi * M * Kd, static_cast<int>(Kd), cols + gi * Kd * ldb, static_cast<int>(ldb), 0.f,
+                 weights + gi * M * Kd, static_cast<int>(Kd), cols + gi * Kd * ldb, static_cast<int>(ldb), beta,
                  y + gi * M * Nd + c0, static_cast<int>(Nd));
-      }
-      if (g.bias && bias) {
-        for (int64_t k = 0; k < g.K; ++k) {
-          float* o = y + k * Nd + c0;
-          const float b = bias[k];
-          for (int64_t i = 0; i < w; ++i) o[i] += b;
-        }
       }
     }
   }
@@ -86,11 +81,11 @@ class GemmConvEngine : public ConvEngine {
       const float* x = in + n * g.C * g.in_hw();
       float* y = out + n * g.K * Nd;
       im2col(x, g.C, g.H, g.W, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, g.Ho, g.Wo, col);
+      const float beta = bias_as_gemm_init(y, g.bias ? bias : nullptr, g.K, Nd, Nd);
       for (int gi = 0; gi < g.group; ++gi)
         sgemm_parallel(false, false, static_cast<int>(M), static_cast<int>(Nd), static_cast<int>(Kd), 1.f,
-                       weights + gi * M * Kd, static_cast<int>(Kd), col + gi * Kd * Nd, static_cast<int>(Nd), 0.f,
+                       weights + gi * M * Kd, static_cast<int>(Kd), col + gi * Kd * Nd, static_cast<int>(Nd), beta,
                        y + gi * M * Nd, static_cast<int>(Nd));
-      if (g.bias && bias) add_bias(y, bias, g.K, Nd);
     }
   }
 };

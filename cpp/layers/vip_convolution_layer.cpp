@@ -65,8 +65,8 @@ class ViPConvolutionLayer : public ConvolutionLayer {
             vip_im2col_columns(in + n * in_count, s_, 0, Nd, cb, ce, col, Nd, scratch + size_t(t) * scratch_);
         }
         float* y = out + n * g.K * Nd;
-        sgemm_parallel(false, false, int(M), int(Nd), int(Kd), 1.f, w, int(Kd), col, int(Nd), 0.f, y, int(Nd));
-        if (bias) add_bias(y, bias, g.K, Nd);
+        const float beta = bias_as_gemm_init(y, bias, g.K, Nd, Nd);
+        sgemm_parallel(false, false, int(M), int(Nd), int(Kd), 1.f, w, int(Kd), col, int(Nd), beta, y, int(Nd));
       }
       return;
     }
@@ -79,14 +79,8 @@ class ViPConvolutionLayer : public ConvolutionLayer {
       float* col = ws + size_t(omp_get_thread_num()) * per_thread;
       vip_im2col_columns(in + n * in_count, s_, c0, c1, 0, s_.C, col, wd, col + Kd * nb);
       float* y = out + n * g.K * Nd;
-      sgemm_ld(false, false, int(M), int(wd), int(Kd), 1.f, w, int(Kd), col, int(wd), 0.f, y + c0, int(Nd));
-      if (bias) {
-        for (int64_t k = 0; k < g.K; ++k) {
-          float* o = y + k * Nd + c0;
-          const float b = bias[k];
-          for (int64_t i = 0; i < wd; ++i) o[i] += b;
-        }
-      }
+      const float beta = bias_as_gemm_init(y + c0, bias, g.K, wd, Nd);
+      sgemm_ld(false, false, int(M), int(wd), int(Kd), 1.f, w, int(Kd), col, int(wd), beta, y + c0, int(Nd));
     }
   }
 
