@@ -101,6 +101,19 @@ def cifar_models():
     return out
 
 
+def _gradient_alphas(param, weights, calib, layers):
+    """The gradient metric's alpha (Eq. 2, h = 2) of each layer from the labelled calibration images,
+    or Nones without the training bridge."""
+    try:
+        from recaffe.train import gradient_alpha, torch_available
+    except ImportError:
+        return tuple(None for _ in layers)
+    if not torch_available()[0]:
+        return tuple(None for _ in layers)
+    images, labels = calib.arrays(), calib.labels
+    return tuple(gradient_alpha(param, weights, layer, images, labels, h=2) for layer in layers)
+
+
 def accuracy(rep: Report, quick: bool, threads: int) -> None:
     from recaffe.data import cifar10, presets
     recaffe.set_num_threads(threads)
@@ -125,10 +138,15 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
         rep.say(f"{model}: top-1 {base:.4f} on {len(test)} CIFAR-10 test images (original)")
         cov1 = input_channel_covariance(base_net, "conv1", {"data": x_cal})
         cov2 = input_channel_covariance(base_net, "conv2", {"data": x_cal})
+        alpha1, alpha2 = _gradient_alphas(param, weights, calib, ("conv1", "conv2"))
+        metrics1 = [("frobenius", {}), ("data", {"input_cov": cov1})] + ([("gradient", {"alpha": alpha1})]
+                                                                          if alpha1 is not None else [])
+        metrics2 = [("frobenius", {}), ("data", {"input_cov": cov2})] + ([("gradient", {"alpha": alpha2})]
+                                                                          if alpha2 is not None else [])
         rows = []
-        for metric, cov in (("frobenius", None), ("data", cov1)):
+        for metric, mkw in metrics1:
             for c in colors:
-                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_cov=cov, input_hw=(32, 32))
+                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_hw=(32, 32), **mkw)
                 acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
                 out_err = layer_output_error(base_net, "conv1", r["weights_approx"], {"data": x_cal})
                 inc = 100 * (base - acc)
@@ -140,13 +158,14 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
                   ["C'", "metric", "theor. speedup", "weight red.", "weight rel. err", "output rel. err", "top-1 %",
                    "error incr. (pts)", "paper error incr. % (MattNet)"], rows,
                   note="Output error: ||conv1(x; W~) - conv1(x; W)|| / ||conv1(x; W)|| on calibration images from the "
-                       "training set. The data metric uses their input-channel covariance (Eq. 3).")
+                       "training set. The data metric uses their input-channel covariance (Eq. 3); the gradient "
+                       "metric their back-propagated mistakes (Eqs. 1-2, h = 2), through its per-channel factors.")
         rows = []
         for method, G, H, ranks in bic:
-            for metric, cov in (("frobenius", None), ("data", cov2)):
+            for metric, mkw in metrics2:
                 kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
-                p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_cov=cov,
-                                            input_hw=(16, 16), **kw)
+                p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method,
+                                            input_hw=(16, 16), **kw, **mkw)
                 acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
                 out_err = layer_output_error(base_net, "conv2", r["weights_approx"], {"data": x_cal})
                 inc = 100 * (base - acc)
@@ -165,7 +184,7 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
     fig, ax = rep.figure(figsize=(6.5, 4.5))
     for (model, method, metric), marker in zip(
             [(m, k, t) for m in ("cifar10_quick", "cifar10_full") for k in ("outer", "svd")
-             for t in ("frobenius", "data")], "o^sDv<>p"):
+             for t in ("frobenius", "data", "gradient")], "o^sDv<>phH*+x"):
         pts = [(s, e) for (mo, me, mt, _, _, s, e) in scatter if (mo, me, mt) == (model, method, metric)]
         if pts:
             ax.scatter(*zip(*pts), marker=marker, label=f"{model} {method} {metric}", alpha=0.75)

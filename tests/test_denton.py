@@ -248,3 +248,86 @@ def test_rank1_als_matches_tensorly(rng):
     theirs = np.einsum("i,j,k->ijk", fa[:, 0] * w[0], fb[:, 0], fc[:, 0])
     np.testing.assert_allclose(np.linalg.norm(T - ours), np.linalg.norm(T - theirs), rtol=1e-5)
     np.testing.assert_allclose(ours, theirs, atol=1e-4 * np.abs(theirs).max())
+
+
+# ---------------------------------------------------------------------------------------------- gradient metric
+def test_separable_alpha_recovers_a_rank1_weighting(rng):
+    a, b = rng.uniform(0.5, 3, 12), rng.uniform(0.5, 3, 5)
+    alpha = a[:, None, None, None] * b[None, :, None, None] * np.ones((12, 5, 3, 3))
+    fa, fb = df.separable_alpha(alpha, alpha.shape)
+    prod = fa[:, None] * fb[None, :]
+    np.testing.assert_allclose(prod / prod.mean(), (a[:, None] * b[None, :]) / (a[:, None] * b[None, :]).mean(),
+                               rtol=1e-10)
+    with pytest.raises(ValueError, match="shape"):
+        df.separable_alpha(alpha, (12, 5, 3, 2))
+
+
+@pytest.mark.parametrize("method,kw", [("svd", dict(K1=3, K2=3)), ("outer", dict(K=2))])
+def test_bicluster_gradient_metric_fits_the_weighted_channels_better(rng, method, kw):
+    W = rng.standard_normal((16, 8, 3, 3))
+    a = np.ones(16)
+    a[:4] = 30.0          # four output channels matter far more
+    alpha = a[:, None, None, None] * np.ones_like(W)
+    plain = df.bicluster(W, 2, 2, method=method, **kw).weights()
+    grad = df.bicluster(W, 2, 2, method=method, alpha=alpha, **kw).weights()
+    assert df.relative_error(W, grad, alpha=alpha) < df.relative_error(W, plain, alpha=alpha)
+    assert df.relative_error(W, plain) < df.relative_error(W, grad)
+    with pytest.raises(ValueError, match="not both"):
+        df.bicluster(W, 2, 2, method=method, alpha=alpha, input_cov=np.eye(8), **kw)
+
+
+def test_monochromatic_gradient_metric_favours_the_heavy_filters(rng):
+    W = rng.standard_normal((16, 3, 3, 3))
+    a = np.ones(16)
+    a[:4] = 30.0
+    alpha = a[:, None, None, None] * np.ones_like(W)
+    plain = df.monochromatic(W, 4, seed=1).weights()
+    grad = df.monochromatic(W, 4, alpha=alpha, seed=1).weights()
+    assert df.relative_error(W, grad, alpha=alpha) < df.relative_error(W, plain, alpha=alpha)
+
+
+def test_gradient_alpha_matches_finite_differences_of_the_recaffe_net(rng):
+    """alpha_p^2 = sum over images and mistakes l of ((dU/dW_p) . (U - e_l))^2 (Eq. 2): each term is the
+    derivative of U(W) . v with v = U - e_l held fixed, checked by central differences through
+    recaffe's own forward."""
+    pytest.importorskip("torch", reason="the gradient metric needs the training bridge (recaffe[train])")
+    from recaffe.train import gradient_alpha
+    text = """
+name: "g"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 3 dim: 8 dim: 8 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 4 kernel_size: 3 } }
+layer { name: "ip" type: "InnerProduct" bottom: "conv1" top: "ip" inner_product_param { num_output: 5 } }
+layer { name: "prob" type: "Softmax" bottom: "ip" top: "prob" }
+"""
+    param = recaffe.read_net(text)
+    weights = recaffe.random_weights(param, seed=3)
+    weights["conv1"][0] = rng.standard_normal(weights["conv1"][0].shape).astype(np.float32) * 0.3
+    weights["ip"][0] = rng.standard_normal(weights["ip"][0].shape).astype(np.float32) * 0.3
+    images = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    labels = np.array([0, 2, 4])
+    pre = lambda im: np.ascontiguousarray(im.transpose(0, 3, 1, 2).astype(np.float32) / 64.0 - 2.0)  # noqa: E731
+    alpha = gradient_alpha(param, weights, "conv1", images, labels, h=2, preprocess=pre)
+    assert alpha.shape == weights["conv1"][0].shape
+
+    def probs(W):
+        w = {k: [x.copy() for x in v] for k, v in weights.items()}
+        w["conv1"][0] = W.astype(np.float32)
+        net = recaffe.Net(param, w)
+        return [net.forward(data=pre(images[n:n + 1]))["prob"][0].astype(np.float64) for n in range(len(labels))]
+
+    W0 = weights["conv1"][0].astype(np.float64)
+    U0 = probs(W0)
+    eps = 1e-2
+    for p in [(0, 0, 0, 0), (1, 2, 1, 2), (3, 1, 2, 0)]:
+        Wp, Wm = W0.copy(), W0.copy()
+        Wp[p] += eps
+        Wm[p] -= eps
+        Up, Um = probs(Wp), probs(Wm)
+        total = 0.0
+        for n in range(len(labels)):
+            order = [c for c in np.argsort(-U0[n]) if c != labels[n]][:2]
+            for l in order:
+                v = U0[n].copy()
+                v[l] -= 1.0
+                total += ((Up[n] - Um[n]) @ v / (2 * eps)) ** 2
+        assert alpha[p] == pytest.approx(np.sqrt(total), rel=2e-2, abs=1e-6)

@@ -23,6 +23,7 @@ from .recipe import Recipe, finetune_recipe  # noqa: F401
 _TORCH_EXPORTS = {
     "TorchNet": "torch_net", "to_torch": "torch_net", "to_caffe": "torch_net", "LAYER_TYPES": "torch_net",
     "register_torch_layer": "torch_net", "CaffeLayer": "torch_net",
+    "gradient_alpha": "gradient_metric",
     "train": "loop", "finetune": "loop", "TrainResult": "loop", "scores": "loop", "load_checkpoint": "loop",
 }
 

@@ -208,11 +208,12 @@ def _padded_cluster_order(assignment: np.ndarray, k: int):
 # Monochromatic first layer
 # --------------------------------------------------------------------------------------------------
 def monochromatic_first_layer(net, weights, *, n_colors: int, layer: str | None = None, input_cov=None,
-                              seed: int = 0, input_hw: tuple | None = None, fused: bool = False):
+                              alpha=None, seed: int = 0, input_hw: tuple | None = None, fused: bool = False):
     """Replace the first convolution (or `layer`) by its monochromatic approximation with `n_colors`
     colour channels. Returns (NetParameter, weights, report); report["engines"] names the engine for
     recaffe.Net(engines=...), report["factors"] the MonochromaticFactors. input_cov: the C x C
-    covariance of the layer's input channels (data metric), see `input_channel_covariance`.
+    covariance of the layer's input channels (data metric), see `input_channel_covariance`; alpha:
+    the layer's gradient weights (gradient metric), see `recaffe.train.gradient_alpha`.
     fused: one recaffe "MonochromaticConvolution" layer (colour transform and grouped conv in one pass,
     the fast form for many colours) instead of the two standard convolutions; Caffe cannot load it."""
     net, weights = _copy(net, weights)
@@ -220,7 +221,7 @@ def monochromatic_first_layer(net, weights, *, n_colors: int, layer: str | None 
     W = weights[old.name][0]
     bias = weights[old.name][1] if spec["bias"] else None
     F, C, kh, kw = W.shape
-    fac = df.monochromatic(W, n_colors, input_cov=input_cov, seed=seed)
+    fac = df.monochromatic(W, n_colors, input_cov=input_cov, alpha=alpha, seed=seed)
     source, size = _padded_cluster_order(fac.assignment, n_colors)
     keep = source >= 0
     color = _make_conv(old, f"{old.name}_color", old.bottom[0], f"{old.name}_color", n_colors)
@@ -272,6 +273,7 @@ def monochromatic_first_layer(net, weights, *, n_colors: int, layer: str | None 
         "order": how, "engines": engines, "factors": fac, "weights_approx": W_approx,
         "weight_error": df.relative_error(W, W_approx),
         "weight_error_data": None if input_cov is None else df.relative_error(W, W_approx, input_cov),
+        "weight_error_gradient": None if alpha is None else df.relative_error(W, W_approx, alpha=alpha),
         "params": df.monochromatic_params(C, F, kh, kw, n_colors), "params_original": df.conv_params(C, F, kh, kw),
     }
     if in_hw is not None:
@@ -296,7 +298,7 @@ def _hw(input_hw, spec, kh, kw):
 # Biclustering
 # --------------------------------------------------------------------------------------------------
 def bicluster_layer(net, weights, layer: str, *, G: int, H: int, method: str = "svd", K: int | None = None,
-                    K1: int | None = None, K2: int | None = None, input_cov=None, seed: int = 0,
+                    K1: int | None = None, K2: int | None = None, input_cov=None, alpha=None, seed: int = 0,
                     input_hw: tuple | None = None):
     """Replace Convolution `layer` by its biclustering approximation (G input groups, H output groups;
     method "outer" with rank K or "svd" with ranks K1, K2). Returns (NetParameter, weights, report)."""
@@ -305,7 +307,7 @@ def bicluster_layer(net, weights, layer: str, *, G: int, H: int, method: str = "
     W = weights[old.name][0]
     bias = weights[old.name][1] if spec["bias"] else None
     F, C, kh, kw = W.shape
-    fac = df.bicluster(W, G, H, method=method, K=K, K1=K1, K2=K2, input_cov=input_cov, seed=seed)
+    fac = df.bicluster(W, G, H, method=method, K=K, K1=K1, K2=K2, input_cov=input_cov, alpha=alpha, seed=seed)
     blocks = [(g, h) for g in range(G) for h in range(H)]
     r_in = {b: fac.blocks[b].project.shape[0] for b in blocks}
     r_out = {b: fac.blocks[b].core.shape[0] for b in blocks}
@@ -347,6 +349,7 @@ def bicluster_layer(net, weights, layer: str, *, G: int, H: int, method: str = "
         "ranks": (K,) if method == "outer" else (ri, ro), "engines": engines, "factors": fac,
         "weights_approx": W_approx, "weight_error": df.relative_error(W, W_approx),
         "weight_error_data": None if input_cov is None else df.relative_error(W, W_approx, input_cov),
+        "weight_error_gradient": None if alpha is None else df.relative_error(W, W_approx, alpha=alpha),
         "params": params, "params_original": df.conv_params(C, F, kh, kw),
     }
     report["weight_reduction"] = report["params_original"] / report["params"]

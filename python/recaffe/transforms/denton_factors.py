@@ -11,6 +11,10 @@ for Efficient Evaluation" (NIPS 2014), on a weight tensor W of shape (F, C, kh, 
   covariance of the layer's input over channels. The channel covariance keeps the low-rank structure:
   we approximate A W (A = Sigma^1/2 acting on the channel axis) and map the channel factors back with A^-1.
   For biclustering A is block-diagonal (one block per input group) so the groups stay independent.
+- The gradient-weighted metric ||alpha .* W|| (Eq. 1; alpha from `recaffe.train.gradient_alpha`, Eq. 2).
+  Reweighting every coordinate and dividing it out again (as the paper words it) would break the
+  factor structure, so alpha enters through its separable part a_f b_c (`separable_alpha`): the
+  approximation is fitted to diag(a) W diag(b) and the output / input factors are unscaled.
 - Operation and parameter counts of the paper's Tables 1 and 4.
 """
 from __future__ import annotations
@@ -44,6 +48,35 @@ def _sqrt_and_inverse(cov: np.ndarray, eps: float = 1e-6) -> tuple[np.ndarray, n
     return (vecs * r) @ vecs.T, (vecs / r) @ vecs.T
 
 
+def separable_alpha(alpha, shape) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel a_f and per-input-channel b_c with a_f b_c the best rank-1 fit (in the
+    energy alpha^2 averaged over the kernel window) to the weights alpha of Eq. 1; both scaled to a
+    geometric mean of 1."""
+    alpha = np.asarray(alpha, np.float64)
+    if alpha.shape != tuple(shape):
+        raise ValueError(f"alpha has shape {alpha.shape}, the weights {tuple(shape)}")
+    E = np.sqrt((alpha ** 2).mean(axis=(2, 3)))            # F x C energy per channel pair
+    U, S, Vt = np.linalg.svd(E, full_matrices=False)
+    a, b = np.abs(U[:, 0]) * np.sqrt(S[0]), np.abs(Vt[0]) * np.sqrt(S[0])
+    floor = lambda v: np.maximum(v, 1e-3 * max(v.max(), 1e-30))  # noqa: E731  (no zero weights)
+    a, b = floor(a), floor(b)
+    return a / np.exp(np.log(a).mean()), b / np.exp(np.log(b).mean())
+
+
+def _metric(W, input_cov, alpha):
+    """(A, Ainv, a): the channel transform of the data or gradient metric and the output weights."""
+    if input_cov is not None and alpha is not None:
+        raise ValueError("give input_cov (data metric) or alpha (gradient metric), not both")
+    F, C = W.shape[:2]
+    if alpha is not None:
+        a, b = separable_alpha(alpha, W.shape)
+        return np.diag(b), np.diag(1.0 / b), a
+    if input_cov is not None:
+        A, Ainv = _sqrt_and_inverse(np.asarray(input_cov, np.float64))
+        return A, Ainv, np.ones(F)
+    return np.eye(C), np.eye(C), np.ones(F)
+
+
 def _check_weights(W) -> np.ndarray:
     W = np.asarray(W, np.float64)
     if W.ndim != 4:
@@ -70,7 +103,8 @@ class MonochromaticFactors:
 
 
 @_one_blas_thread
-def monochromatic(W, n_colors: int, *, input_cov=None, seed: int = 0, iters: int = 30) -> MonochromaticFactors:
+def monochromatic(W, n_colors: int, *, input_cov=None, alpha=None, seed: int = 0,
+                  iters: int = 30) -> MonochromaticFactors:
     """Monochromatic approximation of a first layer W (F, C, kh, kw) with `n_colors` = C' colour channels.
 
     Each filter's C x (kh*kw) matrix gets its rank-1 SVD u_f s_f v_f^T (Eq. 8); the u_f are clustered into
@@ -78,16 +112,19 @@ def monochromatic(W, n_colors: int, *, input_cov=None, seed: int = 0, iters: int
     Frobenius error the shared colour adds); given its cluster colour c, each filter's spatial part is
     refit by least squares, c^T W_f (never worse than s_f v_f, and sign-consistent with c).
     input_cov: C x C covariance of the input channels for the data metric (Eq. 3), or None (Frobenius).
+    alpha: the gradient weights of Eq. 1 (shape of W) for the gradient metric: the input-channel
+    factor acts like the data metric's channel transform, the output factor a_f weighs filter f's
+    share of the clustering cost (a per-filter scale does not change its own rank-1 fit).
     """
     W = _check_weights(W)
     F, C, kh, kw = W.shape
     if not 1 <= n_colors <= F:
         raise ValueError(f"n_colors must be in 1..{F} (the number of filters), got {n_colors}")
-    A, Ainv = (np.eye(C), np.eye(C)) if input_cov is None else _sqrt_and_inverse(np.asarray(input_cov, np.float64))
+    A, Ainv, a = _metric(W, input_cov, alpha)
     Wp = np.einsum("ij,fjs->fis", A, W.reshape(F, C, kh * kw))
     U, S, _ = np.linalg.svd(Wp, full_matrices=False)
     u, s = U[:, :, 0], S[:, 0]
-    cl = balanced_kmeans(u, n_colors, metric="subspace", weights=s ** 2, iters=iters, seed=seed)
+    cl = balanced_kmeans(u, n_colors, metric="subspace", weights=(a * s) ** 2, iters=iters, seed=seed)
     centers = cl.centers / np.maximum(np.linalg.norm(cl.centers, axis=1, keepdims=True), 1e-30)
     spatial = np.einsum("fi,fis->fs", centers[cl.labels], Wp)
     colors = centers @ Ainv  # back to the input space: W~_f = A^-1 c (c^T A W_f)
@@ -207,11 +244,13 @@ def _tucker2(T: np.ndarray, K1: int, K2: int, n_iter: int = 10):
 
 @_one_blas_thread
 def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K1: int | None = None,
-              K2: int | None = None, input_cov=None, seed: int = 0, iters: int = 30) -> BiclusterFactors:
+              K2: int | None = None, input_cov=None, alpha=None, seed: int = 0, iters: int = 30) -> BiclusterFactors:
     """Biclustering approximation of W (F, C, kh, kw): G input groups, H output groups (balanced
     k-means with the subspace distance on the rows of W_C and the columns of W_F), each sub-tensor
     approximated by `method` "outer" (rank K) or "svd" (ranks K1, K2).
-    input_cov: C x C input-channel covariance for the data metric, or None (Frobenius)."""
+    input_cov: C x C input-channel covariance for the data metric, or None (Frobenius).
+    alpha: gradient weights (shape of W) for the gradient metric: every sub-tensor is fitted to
+    diag(a) T diag(b) and the expand / project factors are unscaled."""
     W = _check_weights(W)
     F, C, kh, kw = W.shape
     if method not in ("outer", "svd"):
@@ -222,20 +261,23 @@ def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K
         raise ValueError("method 'svd' needs ranks K1 >= 1 and K2 >= 1")
     if not (1 <= G <= C and 1 <= H <= F):
         raise ValueError(f"need 1 <= G <= C={C} and 1 <= H <= F={F}, got G={G}, H={H}")
+    _metric(W, input_cov, alpha)   # only one metric at a time
     cov = None if input_cov is None else np.asarray(input_cov, np.float64)
+    s_out, s_in = separable_alpha(alpha, W.shape) if alpha is not None else (np.ones(F), np.ones(C))
+    Wab = W * s_out[:, None, None, None] * s_in[None, :, None, None]
     # rows of W_C (one per input channel), scaled by the channel's input energy under the data metric
-    rows = W.transpose(1, 0, 2, 3).reshape(C, -1)
+    rows = Wab.transpose(1, 0, 2, 3).reshape(C, -1)
     if cov is not None:
         rows = rows * np.sqrt(np.maximum(np.diag(cov), 0))[:, None]
     cin = balanced_kmeans(rows, G, metric="subspace", iters=iters, seed=seed) if G > 1 else None
-    cout = balanced_kmeans(W.reshape(F, -1), H, metric="subspace", iters=iters, seed=seed + 7) if H > 1 else None
+    cout = balanced_kmeans(Wab.reshape(F, -1), H, metric="subspace", iters=iters, seed=seed + 7) if H > 1 else None
     in_groups = [np.arange(C)] if cin is None else [cin.members(g) for g in range(G)]
     out_groups = [np.arange(F)] if cout is None else [cout.members(h) for h in range(H)]
     blocks = {}
     for g, cs in enumerate(in_groups):
         A, Ainv = (None, None) if cov is None else _sqrt_and_inverse(cov[np.ix_(cs, cs)])
         for h, fs in enumerate(out_groups):
-            T = W[np.ix_(fs, cs)]
+            T = Wab[np.ix_(fs, cs)]
             if A is not None:
                 T = np.einsum("ij,fjxy->fixy", A, T)
             if method == "outer":
@@ -245,6 +287,7 @@ def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K
                 P, core, Q = _tucker2(T, K1, K2)
             if Ainv is not None:
                 P = P @ Ainv
+            P, Q = P / s_in[cs][None, :], Q / s_out[fs][:, None]
             blocks[(g, h)] = BiclusterBlock(P.astype(np.float32), core.astype(np.float32), Q.astype(np.float32),
                                             method == "outer")
     ranks = (K,) if method == "outer" else (K1, K2)
@@ -293,10 +336,14 @@ def bicluster_svd_params(C, F, kh, kw, G, H, K1, K2) -> float:
     return G * H * (C / G * K1 + K1 * kh * kw * K2 + K2 * F / H)
 
 
-def relative_error(W, W_approx, input_cov=None) -> float:
-    """||W~ - W|| / ||W|| in the Frobenius metric, or in the data metric ||Sigma^1/2 W|| over channels."""
+def relative_error(W, W_approx, input_cov=None, alpha=None) -> float:
+    """||W~ - W|| / ||W|| in the Frobenius metric, in the data metric ||Sigma^1/2 W|| over channels,
+    or in the gradient metric ||alpha .* W|| (Eq. 1, every coordinate weighted)."""
     W = np.asarray(W, np.float64)
     D = np.asarray(W_approx, np.float64) - W
+    if alpha is not None:
+        al = np.asarray(alpha, np.float64)
+        return float(np.linalg.norm(al * D) / max(np.linalg.norm(al * W), 1e-30))
     if input_cov is None:
         return float(np.linalg.norm(D) / max(np.linalg.norm(W), 1e-30))
     A, _ = _sqrt_and_inverse(np.asarray(input_cov, np.float64))
