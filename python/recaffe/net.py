@@ -16,7 +16,6 @@ import numpy as np
 
 from . import _core
 from .errors import CaffeFileError, InputError, LayerError, RecaffeError, ResourceError, UnknownLayerError
-from .evaluation_layers import FALLBACK_LAYERS
 from .graph import check_tops, filter_net, insert_splits, net_outputs
 from .io import is_prototxt_text, match_weights, read_net, read_weights, shape_equals
 from .io.proto import pb
@@ -141,8 +140,6 @@ class Net:
                     self._core.add_python_layer(*args, _PYTHON_LAYERS[layer.type](layer))
                 elif layer.type in _core_types():
                     self._core.add_layer(*args)
-                elif layer.type in FALLBACK_LAYERS:  # Caffe layers the core lacks, in numpy
-                    self._core.add_python_layer(*args, FALLBACK_LAYERS[layer.type](layer))
                 else:
                     raise UnknownLayerError(
                         f"unknown layer type '{layer.type}' (layer '{layer.name}'"
