@@ -92,8 +92,9 @@ def export_model(name: str, tnet, recipe, run_dir: Path, models_dir: Path, proto
     return proto, model
 
 
-def write_models_readme(record: dict, names) -> None:
-    """experiments/models/README.md: each trained model, its measured accuracy and the command."""
+def write_models_readme(machine: str) -> None:
+    """experiments/models/README.md: every trained model under models/ (this run's and earlier ones),
+    its measured accuracy (models/<name>/accuracy.json) and the command that regenerates it."""
     lines = ["# Trained models", "",
              "Written by `experiments/train_cifar_models.py` (do not edit by hand). Files: `models/<name>/` "
              "(`<name>.caffemodel`, deploy `<name>.prototxt` with BatchNorm folded, `train_<name>.prototxt` with "
@@ -101,14 +102,23 @@ def write_models_readme(record: dict, names) -> None:
              "also in `prototxt/`. Accuracy: the 10,000 CIFAR-10 test JPEGs, run by recaffe on the Caffe files; "
              "preprocessing `recaffe.data.presets.cifar10_caffe` (RGB 0..255 minus the per-pixel train mean).", "",
              "| model | widths | caffemodel MB | epochs trained | train minutes | top-1 (recaffe) | top-5 | "
-             "top-1 (PyTorch, before folding) | target | reproduce |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for m in names:
-        r = record[m]
-        lines.append(f"| {m} | {'x'.join(map(str, r['widths']))} | {r['caffemodel_mb']:.2f} | "
-                     f"{r['epochs_done']} | {r['train_minutes']:.0f} | {100 * r['recaffe']['top1']:.2f}% | "
-                     f"{100 * r['recaffe']['top5']:.2f}% | {100 * r['torch_bn_top1']:.2f}% | "
-                     f"{100 * r['target']:.0f}% | `python experiments/train_cifar_models.py --models {m}` |")
-    lines += ["", f"Trained on: {record.get('machine', '')}.", ""]
+             "top-1 (PyTorch, before folding) | target | trained on | reproduce |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for m in BUILDERS:
+        d = ROOT / "models" / m
+        if not (d / "accuracy.json").exists() or not (d / "recipe.json").exists():
+            continue
+        acc, rec = json.loads((d / "accuracy.json").read_text()), json.loads((d / "recipe.json").read_text())
+        size = (d / f"{m}.caffemodel").stat().st_size / 2 ** 20
+        lines.append(f"| {m} | {'x'.join(map(str, rec['widths']))} | {size:.2f} | {acc['epochs']} | "
+                     f"{acc['train_minutes']:.0f} | {100 * acc['cifar10_test_top1_recaffe']:.2f}% | "
+                     f"{100 * acc['cifar10_test_top5_recaffe']:.2f}% | {100 * acc['cifar10_test_top1_torch_bn']:.2f}% | "
+                     f"{100 * PAPER[m][1]:.0f}% | {acc.get('machine', '')}, {acc.get('device', '')}, "
+                     f"{acc.get('date', '')} | `python experiments/train_cifar_models.py --models {m}` |")
+    lines += ["", f"Last run on: {machine}.", "",
+              "## EfficientNet-Lite0 (ImageNet, converted)", "",
+              "See `models/efficientnet_lite0/README.md` (written by hand; regenerate the model with "
+              "`python experiments/convert_efficientnet_lite0.py`).", ""]
     out = ROOT / "experiments" / "models" / "README.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))
@@ -185,7 +195,7 @@ def main(argv=None):
                  "machine": describe_machine(), "device": args.device, "date": time.strftime("%Y-%m-%d %H:%M")},
                 indent=1))
     if not args.quick:
-        write_models_readme(rep.record, args.models)
+        write_models_readme(rep.record["machine"])
     rep.table("CIFAR-10 test accuracy", ["model", "widths", "MB", "epochs", "train min", "top-1 (recaffe)",
                                          "top-5 (recaffe)", "top-1 (PyTorch, BN unfolded)", "top-1 agreement",
                                          "target", "paper"], rows,
