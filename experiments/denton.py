@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -89,16 +90,30 @@ def theoretical(rep: Report) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ accuracy
-def cifar_models():
+def cifar_models(project: bool = False):
+    """(name, prototxt, caffemodel, first conv, second conv) of the Caffe-trained CIFAR-10 models and,
+    with `project`, of the evaluation issue's trained models in models/ (where they exist)."""
     from recaffe.data import DataMissing, data_path
     out = []
     for name, proto, model in (("cifar10_quick", "cifar10_quick.prototxt", "cifar10_quick_iter_5000.caffemodel"),
                                ("cifar10_full", "cifar10_full.prototxt", "cifar10_full_iter_70000.caffemodel")):
         try:
-            out.append((name, data_path("cifar10", proto), data_path("cifar10", model)))
+            out.append((name, data_path("cifar10", proto), data_path("cifar10", model), "conv1", "conv2"))
         except DataMissing as e:
             print(f"skipping {name}: {e}")
+    if project:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from trained_models import MODELS_DIR, available_project_models
+        firsts = {"vgg16_cifar": ("conv1_1", "conv1_2"), "allcnn_c": ("conv1", "conv2")}
+        for name in available_project_models():
+            d = MODELS_DIR / name
+            out.append((name, str(d / f"{name}.prototxt"), str(d / f"{name}.caffemodel"), *firsts[name]))
     return out
+
+
+def _shape_text(weights, layer) -> str:
+    F, C, kh, kw = weights[layer][0].shape
+    return f"{C}->{F}, {kh}x{kw}"
 
 
 def _gradient_alphas(param, weights, calib, layers):
@@ -131,30 +146,33 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
             ("outer", 8, 4, (12,)), ("outer", 4, 1, (16,)), ("outer", 16, 2, (8,)), ("svd", 1, 1, (16, 20)),
             ("outer", 8, 2, (16,)), ("outer", 4, 1, (24,))])
     err_inc, scatter = {}, []
-    for model, proto, weights_file in cifar_models():
+    for model, proto, weights_file, l1, l2 in cifar_models(project=True):
         param, weights = recaffe.load(proto, weights_file)
         base_net = recaffe.Net(param, weights)
         base = recaffe.evaluate(base_net, test, pre, progress=True).top1
         rep.say(f"{model}: top-1 {base:.4f} on {len(test)} CIFAR-10 test images (original)")
-        cov1 = input_channel_covariance(base_net, "conv1", {"data": x_cal})
-        cov2 = input_channel_covariance(base_net, "conv2", {"data": x_cal})
-        alpha1, alpha2 = _gradient_alphas(param, weights, calib, ("conv1", "conv2"))
+        hw1 = tuple(base_net.blobs[base_net.bottom_names[l1][0]].shape[2:])
+        hw2 = tuple(base_net.blobs[base_net.bottom_names[l2][0]].shape[2:])
+        cov1 = input_channel_covariance(base_net, l1, {"data": x_cal})
+        cov2 = input_channel_covariance(base_net, l2, {"data": x_cal})
+        alpha1, alpha2 = _gradient_alphas(param, weights, calib, (l1, l2))
         metrics1 = [("frobenius", {}), ("data", {"input_cov": cov1})] + ([("gradient", {"alpha": alpha1})]
                                                                           if alpha1 is not None else [])
         metrics2 = [("frobenius", {}), ("data", {"input_cov": cov2})] + ([("gradient", {"alpha": alpha2})]
                                                                           if alpha2 is not None else [])
+        F1 = weights[l1][0].shape[0]
         rows = []
         for metric, mkw in metrics1:
-            for c in colors:
-                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_hw=(32, 32), **mkw)
+            for c in [c for c in colors if c <= F1]:
+                p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, layer=l1, input_hw=hw1, **mkw)
                 acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
-                out_err = layer_output_error(base_net, "conv1", r["weights_approx"], {"data": x_cal})
+                out_err = layer_output_error(base_net, l1, r["weights_approx"], {"data": x_cal})
                 inc = 100 * (base - acc)
-                err_inc[f"{model}/conv1/mono C'={c}/{metric}"] = inc
+                err_inc[f"{model}/{l1}/mono C'={c}/{metric}"] = inc
                 rows.append([c, metric, r["mac_reduction"], r["weight_reduction"], r["weight_error"], out_err,
                              100 * acc, inc, PAPER_TABLE3.get(c, (None,))[0]])
-        rep.table(f"Table 3 analogue: {model} conv1 (3->32, 5x5) monochromatic, {len(test)} test images "
-                  f"(original top-1 {100 * base:.2f}%)",
+        rep.table(f"Table 3 analogue: {model} {l1} ({_shape_text(weights, l1)}) monochromatic, {len(test)} test "
+                  f"images (original top-1 {100 * base:.2f}%)",
                   ["C'", "metric", "theor. speedup", "weight red.", "weight rel. err", "output rel. err", "top-1 %",
                    "error incr. (pts)", "paper error incr. % (MattNet)"], rows,
                   note="Output error: ||conv1(x; W~) - conv1(x; W)|| / ||conv1(x; W)|| on calibration images from the "
@@ -164,34 +182,37 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
         for method, G, H, ranks in bic:
             for metric, mkw in metrics2:
                 kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
-                p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method,
-                                            input_hw=(16, 16), **kw, **mkw)
+                try:
+                    p2, w2, r = bicluster_layer(param, weights, l2, G=G, H=H, method=method, input_hw=hw2, **kw,
+                                                **mkw)
+                except ValueError:
+                    continue   # a setting this layer's channel counts do not allow
                 acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
-                out_err = layer_output_error(base_net, "conv2", r["weights_approx"], {"data": x_cal})
+                out_err = layer_output_error(base_net, l2, r["weights_approx"], {"data": x_cal})
                 inc = 100 * (base - acc)
                 label = f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else
                                                     f"K1={ranks[0]} K2={ranks[1]}")
-                err_inc[f"{model}/conv2/{label}/{metric}"] = inc
+                err_inc[f"{model}/{l2}/{label}/{metric}"] = inc
                 scatter.append((model, method, metric, G, H, r["mac_reduction"], inc))
                 rows.append([label, metric, r["mac_reduction"], r["weight_reduction"], r["weight_error"], out_err,
                              100 * acc, inc])
-        rep.table(f"Table 5 / Figure 6 analogue: {model} conv2 (32->32, 5x5) biclustering, {len(test)} test images",
-                  ["setting", "metric", "theor. speedup", "weight red.", "weight rel. err", "output rel. err",
-                   "top-1 %", "error incr. (pts)"], rows)
+        rep.table(f"Table 5 / Figure 6 analogue: {model} {l2} ({_shape_text(weights, l2)}) biclustering, "
+                  f"{len(test)} test images", ["setting", "metric", "theor. speedup", "weight red.", "weight rel. err",
+                                              "output rel. err", "top-1 %", "error incr. (pts)"], rows)
         rep.record.setdefault("baseline_top1", {})[model] = base
     rep.record["error_increase"] = err_inc
     rep.record["test_images"] = len(test)
     fig, ax = rep.figure(figsize=(6.5, 4.5))
     for (model, method, metric), marker in zip(
-            [(m, k, t) for m in ("cifar10_quick", "cifar10_full") for k in ("outer", "svd")
-             for t in ("frobenius", "data", "gradient")], "o^sDv<>phH*+x"):
+            [(m, k, t) for m in dict.fromkeys(x[0] for x in scatter) for k in ("outer", "svd")
+             for t in ("frobenius", "data", "gradient")], "o^sDv<>phH*+xXd1234" * 2):
         pts = [(s, e) for (mo, me, mt, _, _, s, e) in scatter if (mo, me, mt) == (model, method, metric)]
         if pts:
             ax.scatter(*zip(*pts), marker=marker, label=f"{model} {method} {metric}", alpha=0.75)
     ax.axhline(0, color="gray", lw=0.5)
     ax.set_xlabel("theoretical speedup of conv2 (Table 1)")
     ax.set_ylabel("increase in test error (points)")
-    ax.set_title("Figure 6 analogue: biclustering on CIFAR-10 conv2")
+    ax.set_title("Figure 6 analogue: biclustering of the second convolution (CIFAR-10)")
     ax.legend(fontsize=7)
     rep.save_figure(fig, "fig6")
 
@@ -231,7 +252,7 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
     bic = [("outer", 8, 2, (16,))] if quick else [("outer", 8, 2, (16,)), ("outer", 8, 2, (12,)),
                                                   ("svd", 2, 2, (12, 12))]
     rows, rec = [], {}
-    for model, proto, weights_file in cifar_models():
+    for model, proto, weights_file, _, _ in cifar_models():
         if model != "cifar10_full" and not quick:
             continue   # the better-trained of the two Caffe models
         param, weights = recaffe.load(proto, weights_file)
