@@ -83,6 +83,8 @@ def export_model(name: str, tnet, recipe, run_dir: Path, models_dir: Path, proto
     (d / "recipe.json").write_text(json.dumps({"widths": list(widths), "train_prototxt": "train_" + name +
                                                ".prototxt", **recipe.to_dict()}, indent=1))
     (d / f"train_{name}.prototxt").write_text(BUILDERS[name](widths, batchnorm=True))
+    # the unfolded weights too: fine-tuning runs in the BN form (the folded net diverges, see vip_sensitivity.py)
+    recaffe.save(tnet.net_param, tnet.caffe_weights(), None, d / f"train_{name}.caffemodel")
     for f in ("train.log", "history.json"):
         if (run_dir / f).exists():
             shutil.copy(run_dir / f, d / f)
