@@ -273,7 +273,9 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
             before = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=False).top1
             frozen = _frozen_through(p2, w2, top)
             t0 = time.time()
-            res = finetune(p2, w2, train, finetune_recipe(epochs=epochs, lr=lr, frozen=frozen), progress=True)
+            # Caffe's CIFAR examples were trained without crop/flip: fine-tune them the same way
+            res = finetune(p2, w2, train, finetune_recipe(epochs=epochs, lr=lr, frozen=frozen, crop_pad=0, flip=False),
+                           progress=True)
             minutes = (time.time() - t0) / 60
             after = recaffe.evaluate(recaffe.Net(p2, res.weights()), test, pre, progress=False).top1
             rows.append([model, label, theo, 100 * before, 100 * after, 100 * (base - before), 100 * (base - after),
@@ -294,8 +296,8 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
               note="Error increase against the original Caffe-trained model (no fine-tuning), as the paper reports "
                    "it; the control row fine-tunes the original the same way (conv1 frozen), to show how much of "
                    "the recovery is the extra training alone. recaffe.train.finetune: cosine schedule from lr "
-                   f"{lr:g} (Caffe trained these nets at 0.001; 0.005 made them diverge), SGD with momentum, random crops and flips; the approximated layer and every layer "
-                   "below it are frozen.")
+                   f"{lr:g} (Caffe trained these nets at 0.001; 0.005 made them diverge), SGD with momentum, no crops or flips (as Caffe trained them); the approximated layer "
+                   "and every layer below it are frozen.")
 
 
 # ------------------------------------------------------------------------------------------------ speed
