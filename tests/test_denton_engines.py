@@ -57,10 +57,11 @@ def test_mono_engine_matches_direct(rng, shape, isa):
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
 
 
-def test_mono_engine_threads_give_the_same_output(rng):
-    text = _conv_net(2, 6, 31, 29, 12, 5, 5, (2, 2), (2, 2), group=6)
+@pytest.mark.parametrize("N", [1, 3])   # 1: rows split across threads; 3: whole images per thread
+def test_mono_engine_threads_give_the_same_output(rng, N):
+    text = _conv_net(N, 6, 31, 29, 12, 5, 5, (2, 2), (2, 2), group=6)
     w = {"conv": [rng.standard_normal((12, 1, 5, 5)).astype(np.float32), rng.standard_normal(12).astype(np.float32)]}
-    x = rng.standard_normal((2, 6, 31, 29)).astype(np.float32)
+    x = rng.standard_normal((N, 6, 31, 29)).astype(np.float32)
     recaffe.set_num_threads(1)
     one = _run(text, w, x, "mono")
     recaffe.set_num_threads(2)

@@ -21,6 +21,12 @@ PlaneConv plane_of(const ConvGeometry& g) {
 }
 }  // namespace
 
+// Whole images per thread when the batch has at least one image per thread.
+inline bool image_parallel(const ConvGeometry& g) {
+  const int threads = omp_get_max_threads();
+  return threads > 1 && g.N >= threads && !omp_in_parallel();
+}
+
 class MonoConvEngine : public ConvEngine {
  public:
   explicit MonoConvEngine(const ConvEngineOptions&) {}
@@ -33,7 +39,9 @@ class MonoConvEngine : public ConvEngine {
     return "";
   }
 
-  size_t workspace_floats(const ConvGeometry& g) const override { return size_t(g.C) * plane_of(g).phase_floats(); }
+  size_t workspace_floats(const ConvGeometry& g) const override {
+    return size_t(g.C) * plane_of(g).phase_floats() * size_t(image_parallel(g) ? omp_get_max_threads() : 1);
+  }
 
   void forward(const ConvGeometry& g, const float* in, const float* weights, const float* bias, float* out,
                float* ws) override {
@@ -41,6 +49,23 @@ class MonoConvEngine : public ConvEngine {
     const size_t pf = p.phase_floats();
     const int64_t Kg = g.Kg(), T = int64_t(g.kh) * g.kw, HWo = g.out_hw();
     const int threads = omp_get_max_threads();
+    if (image_parallel(g)) {
+      // a batch of at least one image per thread: whole images per thread, one parallel region. A
+      // region per image (below) paid a wake-up of the sleeping workers per image: at batch 100 on
+      // CIFAR's 32x32 maps that made 2 threads 3.8x slower than 1.
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < g.N; ++n) {
+        const float* x = in + n * g.C * g.in_hw();
+        float* y = out + n * g.K * HWo;
+        float* wt = ws + size_t(omp_get_thread_num()) * size_t(g.C) * pf;
+        for (int64_t c = 0; c < g.C; ++c) {
+          mono_split_phases(p, x + c * g.in_hw(), wt + c * pf);
+          mono_conv_rows(p, wt + c * pf, weights + c * Kg * T, Kg, (g.bias && bias) ? bias + c * Kg : nullptr,
+                         y + c * Kg * HWo, 0, g.Ho);
+        }
+      }
+      return;
+    }
     // row blocks: enough work items for every thread, rows of one block share cache lines
     const int64_t blocks_per_group = std::min<int64_t>(g.Ho, std::max<int64_t>(1, (4 * threads + g.C - 1) / g.C));
     const int64_t rows = (g.Ho + blocks_per_group - 1) / blocks_per_group;
