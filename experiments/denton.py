@@ -10,9 +10,9 @@
   3. Empirical speedups of the approximated MattNet conv1 / conv2 (engines "mono" and "blocksparse")
      against recaffe's GEMM engine (Caffe's im2col + sgemm), 1 and 2 threads, timed interleaved.
 
-    python experiments/denton.py --quick        # ~30 min on 2 loaded cores: 2,000 test images, fewer settings, batch 1
+    python experiments/denton.py --quick        # ~10 min on 2 quiet cores: 2,000 test images, fewer settings, batch 1
     python experiments/denton.py                # full: 10,000 test images, batch 1 and 128
-    python experiments/denton.py --skip-accuracy --skip-speed --finetune-epochs 1 --out results/denton_finetune
+    python experiments/denton.py --skip-accuracy --skip-speed --finetune-epochs 3 --out results/denton_finetune3
                                                 # the paper's recovery step: fine-tune the layers above
 """
 from __future__ import annotations
@@ -116,6 +116,20 @@ def _shape_text(weights, layer) -> str:
     return f"{C}->{F}, {kh}x{kw}"
 
 
+def _metrics(cov, alpha) -> list:
+    """(name, keyword arguments) of the metrics to try: Frobenius, data, and gradient when available."""
+    return [("frobenius", {}), ("data", {"input_cov": cov})] + ([("gradient", {"alpha": alpha})]
+                                                                if alpha is not None else [])
+
+
+def _label(method, G, H, ranks):
+    return f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else f"K1={ranks[0]} K2={ranks[1]}")
+
+
+def _rank_kwargs(method: str, ranks: tuple) -> dict:
+    return dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+
+
 def _gradient_alphas(param, weights, calib, layers):
     """The gradient metric's alpha (Eq. 2, h = 2) of each layer from the labelled calibration images,
     or Nones without the training bridge."""
@@ -156,10 +170,7 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
         cov1 = input_channel_covariance(base_net, l1, {"data": x_cal})
         cov2 = input_channel_covariance(base_net, l2, {"data": x_cal})
         alpha1, alpha2 = _gradient_alphas(param, weights, calib, (l1, l2))
-        metrics1 = [("frobenius", {}), ("data", {"input_cov": cov1})] + ([("gradient", {"alpha": alpha1})]
-                                                                          if alpha1 is not None else [])
-        metrics2 = [("frobenius", {}), ("data", {"input_cov": cov2})] + ([("gradient", {"alpha": alpha2})]
-                                                                          if alpha2 is not None else [])
+        metrics1, metrics2 = _metrics(cov1, alpha1), _metrics(cov2, alpha2)
         F1 = weights[l1][0].shape[0]
         rows = []
         for metric, mkw in metrics1:
@@ -181,7 +192,7 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
         rows = []
         for method, G, H, ranks in bic:
             for metric, mkw in metrics2:
-                kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+                kw = _rank_kwargs(method, ranks)
                 try:
                     p2, w2, r = bicluster_layer(param, weights, l2, G=G, H=H, method=method, input_hw=hw2, **kw,
                                                 **mkw)
@@ -190,8 +201,7 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
                 acc = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=True).top1
                 out_err = layer_output_error(base_net, l2, r["weights_approx"], {"data": x_cal})
                 inc = 100 * (base - acc)
-                label = f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else
-                                                    f"K1={ranks[0]} K2={ranks[1]}")
+                label = _label(method, G, H, ranks)
                 err_inc[f"{model}/{l2}/{label}/{metric}"] = inc
                 scatter.append((model, method, metric, G, H, r["mac_reduction"], inc))
                 rows.append([label, metric, r["mac_reduction"], r["weight_reduction"], r["weight_error"], out_err,
@@ -265,7 +275,7 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
             p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_cov=cov1, input_hw=(32, 32))
             cases.append((f"conv1 mono C'={c} (data metric)", p2, w2, "conv1", r["mac_reduction"]))
         for method, G, H, ranks in bic:
-            kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+            kw = _rank_kwargs(method, ranks)
             p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_cov=cov2,
                                         input_hw=(16, 16), **kw)
             cases.append((f"conv2 {_label(method, G, H, ranks)} (data metric)", p2, w2, "conv2", r["mac_reduction"]))
@@ -296,8 +306,9 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
               note="Error increase against the original Caffe-trained model (no fine-tuning), as the paper reports "
                    "it; the control row fine-tunes the original the same way (conv1 frozen), to show how much of "
                    "the recovery is the extra training alone. recaffe.train.finetune: cosine schedule from lr "
-                   f"{lr:g} (Caffe trained these nets at 0.001; 0.005 made them diverge), SGD with momentum, no crops or flips (as Caffe trained them); the approximated layer "
-                   "and every layer below it are frozen.")
+                   f"{lr:g} (Caffe trained these nets at 0.001; 0.005 made them diverge), SGD with momentum, "
+                   "no crops or flips (as Caffe trained them); the approximated layer and every layer below it "
+                   "are frozen.")
 
 
 # ------------------------------------------------------------------------------------------------ speed
@@ -313,10 +324,6 @@ layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
         convolution_param {{ num_output: 32 pad: 2 kernel_size: 5 weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
 layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
 """
-
-
-def _label(method, G, H, ranks):
-    return f"{method} G={G} H={H} " + (f"K={ranks[0]}" if method == "outer" else f"K1={ranks[0]} K2={ranks[1]}")
 
 
 def speed(rep: Report, quick: bool) -> None:
@@ -343,7 +350,7 @@ def speed(rep: Report, quick: bool) -> None:
                 p2, w2, r = monochromatic_first_layer(param, weights, n_colors=c, input_hw=(hw, hw), fused=True)
                 variants[f"mono fused C'={c}"] = (p2, w2, {}, ["conv1"], "conv1", r["mac_reduction"])
             for method, G, H, ranks in bic_settings:
-                kw = dict(K=ranks[0]) if method == "outer" else dict(K1=ranks[0], K2=ranks[1])
+                kw = _rank_kwargs(method, ranks)
                 p2, w2, r = bicluster_layer(param, weights, "conv2", G=G, H=H, method=method, input_hw=(hw2, hw2),
                                             **kw)
                 variants[_label(method, G, H, ranks)] = (p2, w2, r["engines"], ["conv2_project", "conv2_core",

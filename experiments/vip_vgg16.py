@@ -70,10 +70,8 @@ def macs(net) -> float:
     total = 0.0
     for name, ty in zip(net.layer_names, net.layer_types):
         if ty in ("Convolution", "ViPConvolution", "InnerProduct"):
-            w = net.params[name][0].shape
-            top = net.blobs[net.top_names[name][0]].shape
-            per_out = float(np.prod(w[1:]))
-            total += float(np.prod(top)) * per_out / (top[1] if ty != "InnerProduct" else top[-1]) * w[0]
+            w = net.params[name][0].shape   # every output value costs prod(w[1:]) multiply-accumulates
+            total += float(np.prod(net.blobs[net.top_names[name][0]].shape)) * float(np.prod(w[1:]))
     return total
 
 

@@ -141,7 +141,7 @@ def test_dataset_arrays_are_cached(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name,floor", [("vgg16_cifar", 0.72), ("allcnn_c", 0.60)])
 def test_committed_cifar_models_classify_test_jpegs(data_file, name, floor):
     """The committed caffemodels on 500 CIFAR-10 test JPEGs (the full 10,000 with the per-pixel train
-    mean give 79.6% / 68.3%, models/*/accuracy.json); here the per-channel mean of these images,
+    mean give 84.8% / 68.3%, models/*/accuracy.json); here the per-channel mean of these images,
     to keep the test from decoding the 50,000 training JPEGs."""
     from pathlib import Path
     from recaffe.data import Transformer, cifar10

@@ -17,7 +17,6 @@
 
 namespace recaffe {
 
-
 class GemmConvEngine : public ConvEngine {
  public:
   explicit GemmConvEngine(const ConvEngineOptions&) {}

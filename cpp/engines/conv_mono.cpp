@@ -19,13 +19,13 @@ PlaneConv plane_of(const ConvGeometry& g) {
   p.kh = g.kh; p.kw = g.kw; p.sh = g.sh; p.sw = g.sw; p.ph = g.ph; p.pw = g.pw; p.dh = g.dh; p.dw = g.dw;
   return p;
 }
-}  // namespace
 
 // Whole images per thread when the batch has at least one image per thread.
-inline bool image_parallel(const ConvGeometry& g) {
+bool image_parallel(const ConvGeometry& g) {
   const int threads = omp_get_max_threads();
   return threads > 1 && g.N >= threads && !omp_in_parallel();
 }
+}  // namespace
 
 class MonoConvEngine : public ConvEngine {
  public:

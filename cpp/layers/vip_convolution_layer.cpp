@@ -15,7 +15,6 @@
 
 namespace recaffe {
 
-
 class ViPConvolutionLayer : public ConvolutionLayer {
  public:
   using ConvolutionLayer::ConvolutionLayer;

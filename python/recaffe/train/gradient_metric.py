@@ -30,17 +30,14 @@ def gradient_alpha(prototxt, weights, layer: str, images: np.ndarray, labels: np
     key = net.logits_blob()
     x_all = torch.from_numpy(np.ascontiguousarray(preprocess(images)))
     labels = np.asarray(labels, np.int64)
-    n_cls = None
     acc = torch.zeros_like(w)
     for n in range(len(labels)):
-        logits = net(x_all[n:n + 1], outputs=[key])[key].reshape(1, -1)
-        u = torch.softmax(logits, dim=1)[0]
-        n_cls = u.numel()
+        u = torch.softmax(net(x_all[n:n + 1], outputs=[key])[key].reshape(-1), dim=0)
         order = torch.argsort(u.detach(), descending=True).tolist()
         mistakes = [c for c in order if c != labels[n]][:h]
         for j, l in enumerate(mistakes):
-            e = torch.zeros(n_cls)
-            e[l] = 1.0
-            (g,) = torch.autograd.grad(u, w, grad_outputs=(u.detach() - e), retain_graph=j + 1 < len(mistakes))
+            v = u.detach().clone()
+            v[l] -= 1.0   # U - e_l
+            (g,) = torch.autograd.grad(u, w, grad_outputs=v, retain_graph=j + 1 < len(mistakes))
             acc += g * g
     return acc.sqrt().numpy().astype(np.float64)

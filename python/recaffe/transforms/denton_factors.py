@@ -63,10 +63,14 @@ def separable_alpha(alpha, shape) -> tuple[np.ndarray, np.ndarray]:
     return a / np.exp(np.log(a).mean()), b / np.exp(np.log(b).mean())
 
 
-def _metric(W, input_cov, alpha):
-    """(A, Ainv, a): the channel transform of the data or gradient metric and the output weights."""
+def _one_metric(input_cov, alpha) -> None:
     if input_cov is not None and alpha is not None:
         raise ValueError("give input_cov (data metric) or alpha (gradient metric), not both")
+
+
+def _metric(W, input_cov, alpha):
+    """(A, Ainv, a): the channel transform of the data or gradient metric and the output weights."""
+    _one_metric(input_cov, alpha)
     F, C = W.shape[:2]
     if alpha is not None:
         a, b = separable_alpha(alpha, W.shape)
@@ -261,7 +265,7 @@ def bicluster(W, G: int, H: int, *, method: str = "svd", K: int | None = None, K
         raise ValueError("method 'svd' needs ranks K1 >= 1 and K2 >= 1")
     if not (1 <= G <= C and 1 <= H <= F):
         raise ValueError(f"need 1 <= G <= C={C} and 1 <= H <= F={F}, got G={G}, H={H}")
-    _metric(W, input_cov, alpha)   # only one metric at a time
+    _one_metric(input_cov, alpha)
     cov = None if input_cov is None else np.asarray(input_cov, np.float64)
     s_out, s_in = separable_alpha(alpha, W.shape) if alpha is not None else (np.ones(F), np.ones(C))
     Wab = W * s_out[:, None, None, None] * s_in[None, :, None, None]
