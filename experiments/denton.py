@@ -30,6 +30,10 @@ from recaffe.report import Report  # noqa: E402
 from recaffe.transforms import bicluster_layer, monochromatic_first_layer  # noqa: E402
 from recaffe.transforms import denton_factors as df  # noqa: E402
 from recaffe.transforms.denton import input_channel_covariance, layer_output_error  # noqa: E402
+from recaffe.train import architectures  # noqa: E402  (prototxt text only: no PyTorch needed)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from trained_models import MODELS_DIR, available_project_models, finetune_augmentation  # noqa: E402
 
 PAPER_TABLE3 = {6: (10.1929, 2.95), 8: (4.0528, 2.94), 12: (2.1973, 2.91), 16: (1.1475, 2.88), 24: (1.7212, 2.82),
                 48: (0.5249, 2.66), 96: (0.5738, 2.39)}  # C': (increase in test error %, theoretical speedup)
@@ -102,9 +106,7 @@ def cifar_models(project: bool = False):
         except DataMissing as e:
             print(f"skipping {name}: {e}")
     if project:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from trained_models import MODELS_DIR, available_project_models
-        firsts = {"vgg16_cifar": ("conv1_1", "conv1_2"), "allcnn_c": ("conv1", "conv2")}
+        firsts = {"vgg16_cifar": ("conv1_1", "conv1_2"), "allcnn_c": ("conv1", "conv2"), "zf_cifar": ("conv1", "conv2")}
         for name in available_project_models():
             d = MODELS_DIR / name
             out.append((name, str(d / f"{name}.prototxt"), str(d / f"{name}.caffemodel"), *firsts[name]))
@@ -159,6 +161,10 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
             ("outer", 4, 2, (8,)), ("outer", 4, 2, (12,)), ("outer", 8, 2, (8,)), ("outer", 8, 2, (12,)),
             ("outer", 8, 4, (12,)), ("outer", 4, 1, (16,)), ("outer", 16, 2, (8,)), ("svd", 1, 1, (16, 20)),
             ("outer", 8, 2, (16,)), ("outer", 4, 1, (24,))])
+    # settings for a MattNet-like conv2 (zf_cifar's 96 -> 128); layers with fewer channels skip them
+    bic += [("svd", 1, 1, (32, 48)), ("svd", 1, 1, (48, 48)), ("svd", 2, 2, (24, 32)), ("outer", 48, 2, (11,))]
+    if not quick:
+        colors += [48, 96]
     err_inc, scatter = {}, []
     for model, proto, weights_file, l1, l2 in cifar_models(project=True):
         param, weights = recaffe.load(proto, weights_file)
@@ -190,7 +196,10 @@ def accuracy(rep: Report, quick: bool, threads: int) -> None:
                        "training set. The data metric uses their input-channel covariance (Eq. 3); the gradient "
                        "metric their back-propagated mistakes (Eqs. 1-2, h = 2), through its per-channel factors.")
         rows = []
+        F2, C2 = weights[l2][0].shape[:2]
         for method, G, H, ranks in bic:
+            if method == "svd" and (ranks[0] > C2 // G or ranks[1] > F2 // H):
+                continue   # ranks beyond a block's channel counts: no approximation at all
             for metric, mkw in metrics2:
                 kw = _rank_kwargs(method, ranks)
                 try:
@@ -260,7 +269,8 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
     # the settings the speed section times on the same layer shapes (cifar10_quick's conv1 / conv2)
     mono_c = [8] if quick else [6, 8, 16]
     bic = [("outer", 8, 2, (16,))] if quick else [("outer", 8, 2, (16,)), ("outer", 8, 2, (12,)),
-                                                  ("svd", 2, 2, (12, 12))]
+                                                  ("svd", 2, 2, (12, 12)), ("svd", 1, 1, (16, 20)),
+                                                  ("outer", 4, 1, (24,))]
     rows, rec = [], {}
     for model, proto, weights_file, _, _ in cifar_models():
         if model != "cifar10_full" and not quick:
@@ -283,9 +293,8 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
             before = recaffe.evaluate(recaffe.Net(p2, w2), test, pre, progress=False).top1
             frozen = _frozen_through(p2, w2, top)
             t0 = time.time()
-            # Caffe's CIFAR examples were trained without crop/flip: fine-tune them the same way
-            res = finetune(p2, w2, train, finetune_recipe(epochs=epochs, lr=lr, frozen=frozen, crop_pad=0, flip=False),
-                           progress=True)
+            res = finetune(p2, w2, train, finetune_recipe(epochs=epochs, lr=lr, frozen=frozen,
+                                                          **finetune_augmentation(model)), progress=True)
             minutes = (time.time() - t0) / 60
             after = recaffe.evaluate(recaffe.Net(p2, res.weights()), test, pre, progress=False).top1
             rows.append([model, label, theo, 100 * before, 100 * after, 100 * (base - before), 100 * (base - after),
@@ -324,6 +333,9 @@ layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
         convolution_param {{ num_output: 32 pad: 2 kernel_size: 5 weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
 layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
 """
+# zf_cifar (experiments/train_cifar_models.py) in deploy form, batch left as {N}
+ZF_CIFAR = architectures.zf_cifar(batchnorm=False, batch=1).replace("dim: 1 dim: 3", "dim: {N} dim: 3") \
+    .replace("{", "{{").replace("}", "}}").replace("{{N}}", "{N}")
 
 
 def speed(rep: Report, quick: bool) -> None:
@@ -333,8 +345,12 @@ def speed(rep: Report, quick: bool) -> None:
          [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96],
          [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)), ("outer", 8, 2, (8,))]),
         ("cifar10_quick", CIFAR, 32, 16, [100], [6, 8, 16, 32],
-         [("svd", 2, 2, (12, 12)), ("outer", 8, 2, (12,)), ("outer", 8, 2, (16,))]
-         + ([] if quick else [("svd", 2, 2, (16, 16))])),
+         [("svd", 1, 1, (16, 20)), ("svd", 2, 2, (12, 12)), ("outer", 8, 2, (12,)), ("outer", 8, 2, (16,)),
+          ("outer", 4, 1, (24,))] + ([] if quick else [("svd", 2, 2, (16, 16))])),
+        # the ZF-style CIFAR-10 net of the evaluation issue: MattNet's conv1 (3->96 7x7/2) on 32x32
+        ("zf_cifar", ZF_CIFAR, 32, 8, [100], [6, 12, 24] if quick else [6, 12, 24, 48],
+         [("svd", 1, 1, (32, 48)), ("svd", 1, 1, (48, 48)), ("outer", 8, 2, (8,))]
+         + ([] if quick else [("outer", 8, 2, (16,)), ("svd", 2, 2, (24, 32))])),
     ]
     mono_emp, bic_emp, rows = {}, {}, []
     for net_name, text, hw, hw2, batches, colours, bic_settings in cases:
@@ -384,7 +400,8 @@ def speed(rep: Report, quick: bool) -> None:
                    "on the mono engine, or the fused MonochromaticConvolution layer; project + core + expand on the "
                    "blocksparse / gemm / mono engines), medians of interleaved forwards, random weights (speed does "
                    "not depend on them). MattNet: conv1 3->96 7x7/2 on 224x224, conv2 96->256 5x5/2 on 55x55; "
-                   "cifar10_quick: conv1 3->32 5x5 on 32x32, conv2 32->32 5x5 on 16x16.")
+                   "cifar10_quick: conv1 3->32 5x5 on 32x32, conv2 32->32 5x5 on 16x16; zf_cifar: conv1 3->96 "
+                   "7x7/2 on 32x32, conv2 96->128 5x5 on 8x8.")
     fig, axes = rep.figure(1, 2, figsize=(11, 4.5))
     for ax, emp, title in ((axes[0], mono_emp, "conv1 monochromatic (Fig. 5)"),
                            (axes[1], bic_emp, "conv2 biclustering (Fig. 7)")):

@@ -13,7 +13,7 @@ from recaffe.data import cifar10, data_path, mnist_test, presets
 
 # The CIFAR-10 models the evaluation issue trains (experiments/train_cifar_models.py writes
 # models/<name>/<name>.{prototxt,caffemodel}, same preprocessing as Caffe's CIFAR examples).
-PROJECT_MODELS = ("vgg16_cifar", "allcnn_c")
+PROJECT_MODELS = ("vgg16_cifar", "allcnn_c", "zf_cifar")
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
@@ -40,13 +40,19 @@ def _cifar_preprocess(quick: bool) -> Callable:
     return lambda images: np.ascontiguousarray(images.transpose(0, 3, 1, 2).astype(np.float32) - mean[None])
 
 
+def finetune_augmentation(name: str) -> dict:
+    """Recipe fields that fine-tune a model the way it was trained: the project's models with the
+    training recipe's crops and flips (Recipe's defaults), Caffe's CIFAR-10 examples without them."""
+    return {} if name in PROJECT_MODELS else {"crop_pad": 0, "flip": False}
+
+
 def available_project_models() -> list[str]:
     return [m for m in PROJECT_MODELS if (MODELS_DIR / m / f"{m}.caffemodel").exists()]
 
 
 def trained_models(names, quick: bool = False) -> list[TrainedModel]:
-    """The models named (lenet, cifar10_quick, cifar10_full, and vgg16_cifar / allcnn_c when
-    models/ has them)."""
+    """The models named (lenet, cifar10_quick, cifar10_full, and vgg16_cifar / allcnn_c / zf_cifar
+    when models/ has them)."""
     out = []
     cifar_pre = None
     for name in names:

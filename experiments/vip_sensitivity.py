@@ -30,15 +30,13 @@ from recaffe.report import Report
 from recaffe.transforms import vip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from trained_models import PROJECT_MODELS, finetune_augmentation  # noqa: E402
 from vip_summary import update_vip_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ("Paper (VGG16 Fig. 2, ResNet-50 Fig. 5): layers just before a pooling layer are the least sensitive, and "
          "later layers are less sensitive than early ones; All-CNN on CIFAR-10 reaches 1.77x (desktop GPU) / 3.03x "
          "(mobile CPU) within 4 points of top-1 after fine-tuning.")
-
-
-TRAINED_WITH_AUGMENTATION = ("vgg16_cifar", "allcnn_c")  # experiments/train_cifar_models.py's recipe
 
 
 def model_files() -> dict:
@@ -50,7 +48,7 @@ def model_files() -> dict:
             out[name] = (data_path(parts[0], parts[1]), data_path(parts[0], parts[2]))
         except DataMissing as e:
             out[name] = str(e)
-    for name in ("vgg16_cifar", "allcnn_c"):
+    for name in PROJECT_MODELS:
         d = ROOT / "models" / name
         p, m = d / f"{name}.prototxt", d / f"{name}.caffemodel"
         out[name] = (p, m) if p.exists() and m.exists() else \
@@ -211,10 +209,8 @@ def main(argv=None):
             ft_points, frows = [], []
             for k in range(1, len(order) + 1):
                 p_k, w_k, _ = vip(ft_param, w_cur, order[:k])
-                # Caffe's CIFAR examples were trained without crop/flip: fine-tune them the same way
-                aug = {} if name in TRAINED_WITH_AUGMENTATION else {"crop_pad": 0, "flip": False}
                 recipe = finetune_recipe(epochs=args.ft_epochs, lr=args.ft_lr, threads=max(1, recaffe.num_threads()),
-                                         eval_limit=0, seed=k, **aug)
+                                         eval_limit=0, seed=k, **finetune_augmentation(name))
                 res = finetune(p_k, w_k, finetune_data, recipe, progress=True)
                 w_cur = res.weights()
                 acc = accuracy(*(fold_batchnorm(p_k, w_cur) if bn else (p_k, w_cur)), x, y)

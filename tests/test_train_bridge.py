@@ -13,6 +13,8 @@ torch = pytest.importorskip("torch", reason="the training bridge needs PyTorch (
 from recaffe.train import TorchNet, fold_batchnorm, finetune, Recipe, train  # noqa: E402
 from recaffe.train import architectures, caffe_ops  # noqa: E402
 
+import reference_layers as R  # noqa: E402  (the numpy references of the layer tests)
+
 CORE = set(_core.layer_types())
 
 
@@ -95,26 +97,11 @@ def test_torch_forward_equals_recaffe(case):
                                    err_msg=f"{case}: blob {k}")
 
 
-def _numpy_ave_pool(x, k, s, p, ceil=True):
-    """Caffe's AVE pooling written out loop by loop (pooling_layer.cpp)."""
-    H, W = x.shape[-2:]
-    Ho, Wo = caffe_ops.pooled_size(H, k, s, p, ceil), caffe_ops.pooled_size(W, k, s, p, ceil)
-    out = np.zeros(x.shape[:-2] + (Ho, Wo), np.float64)
-    for i in range(Ho):
-        for j in range(Wo):
-            hs, ws = i * s - p, j * s - p
-            he, we = min(hs + k, H + p), min(ws + k, W + p)
-            size = (he - hs) * (we - ws)
-            hs, ws, he, we = max(hs, 0), max(ws, 0), min(he, H), min(we, W)
-            out[..., i, j] = x[..., hs:he, ws:we].sum(axis=(-1, -2)) / size
-    return out
-
-
 @pytest.mark.parametrize("H,k,s,p", [(7, 3, 2, 1), (6, 2, 2, 0), (5, 3, 3, 1), (8, 4, 3, 2)])
 def test_caffe_pooling_against_loops(H, k, s, p):
     x = np.random.default_rng(H).standard_normal((1, 2, H, H + 1))
     got = caffe_ops.ave_pool(torch.from_numpy(x), (k, k), (s, s), (p, p)).numpy()
-    np.testing.assert_allclose(got, _numpy_ave_pool(x, k, s, p), rtol=1e-12)
+    np.testing.assert_allclose(got, R.pool2d(x, "AVE", (k, k), (s, s), (p, p)), rtol=1e-12)
     mx = caffe_ops.max_pool(torch.from_numpy(x), (k, k), (s, s), (p, p)).numpy()
     Ho = caffe_ops.pooled_size(H, k, s, p)
     assert mx.shape[-2] == Ho

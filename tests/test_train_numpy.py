@@ -68,7 +68,8 @@ layer { name: "bn" type: "BatchNorm" bottom: "r" top: "r" }'''
 
 @pytest.mark.parametrize("build,widths,convs,pools", [
     (architectures.vgg16_cifar, architectures.VGG16_CIFAR_WIDTHS, 13, 5),
-    (architectures.allcnn_c, architectures.ALLCNN_C_WIDTHS, 9, 1)])
+    (architectures.allcnn_c, architectures.ALLCNN_C_WIDTHS, 9, 1),
+    (architectures.zf_cifar, architectures.ZF_CIFAR_WIDTHS, 5, 3)])
 def test_architectures_deploy_in_recaffe(build, widths, convs, pools):
     param = read_net(build(widths, batchnorm=False, batch=2))
     types = [l.type for l in param.layer]
@@ -79,6 +80,18 @@ def test_architectures_deploy_in_recaffe(build, widths, convs, pools):
     np.testing.assert_allclose(prob.reshape(2, -1).sum(1), 1, rtol=1e-5)
     bn = read_net(build(widths, batchnorm=True))
     assert [l.type for l in bn.layer].count("BatchNorm") == convs - (1 if build is architectures.allcnn_c else 0)
+
+
+def test_zf_cifar_has_mattnet_first_layer_and_caffe_pooling():
+    """conv1 3->96 7x7 stride 2 (MattNet / ZF), and Caffe's ceil pooling takes 16 -> 8 -> 4 -> 2."""
+    param = read_net(architectures.zf_cifar(batchnorm=False, batch=1))
+    net = recaffe.Net(param, _skip_weights=True, memory_cap=0)
+    assert net.param_shapes()["conv1"][0] == (96, 3, 7, 7)
+    conv1 = next(l for l in param.layer if l.name == "conv1").convolution_param
+    assert list(conv1.stride) == [2] and list(conv1.pad) == [3]
+    assert [net.blobs[b].shape[2] for b in ("conv1", "pool1", "pool2", "pool5")] == [16, 8, 4, 2]
+    with pytest.raises(ValueError, match="four widths"):
+        architectures.zf_cifar((96, 128))
 
 
 def test_vgg16_cifar_caffemodel_under_20mb():

@@ -90,7 +90,11 @@ void mono_conv_rows_scalar(const PlaneConv& p, const float* phases, const float*
 void mono_conv_rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
                     int64_t y0, int64_t y1) {
   switch (best_isa()) {
-    case Isa::Avx512: detail::mono_conv_rows_avx512(p, phases, w, K, bias, out, y0, y1); break;
+    case Isa::Avx512:
+      // rows of at most 8 columns fill an 8-lane vector, but only half of a 16-lane one
+      if (p.Wo <= 8) detail::mono_conv_rows_avx2(p, phases, w, K, bias, out, y0, y1);
+      else detail::mono_conv_rows_avx512(p, phases, w, K, bias, out, y0, y1);
+      break;
     case Isa::Avx2: detail::mono_conv_rows_avx2(p, phases, w, K, bias, out, y0, y1); break;
     default: detail::mono_conv_rows_scalar(p, phases, w, K, bias, out, y0, y1);
   }

@@ -1,4 +1,5 @@
-// AVX2 monochromatic/depthwise convolution: tiles of up to 3 filters x 4 vectors (32 columns).
+// AVX2 monochromatic/depthwise convolution: tiles of up to 3 filters x 4 vectors (32 columns), or
+// 6 x 2 / 12 x 1 on rows of at most 16 / 8 columns (also used on AVX-512 machines for the latter).
 #include <immintrin.h>
 
 #include "kernels/conv_mono_impl.h"

@@ -1,4 +1,5 @@
-// AVX-512 monochromatic/depthwise convolution: tiles of up to 6 filters x 2 vectors (32 columns).
+// AVX-512 monochromatic/depthwise convolution: tiles of up to 6 filters x 2 vectors (32 columns),
+// or 12 filters x 1 vector on rows of at most 16 columns.
 #include <immintrin.h>
 
 #include "kernels/conv_mono_impl.h"

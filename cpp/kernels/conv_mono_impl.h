@@ -101,16 +101,16 @@ inline void tile_rows(const PlaneConv& p, const float* phases, const float* w, c
 }
 
 template <class V, int NV, int RMAX, int RO>
-void rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
-          int64_t y0, int64_t y1) {
+void rows_nv(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
+             int64_t y0, int64_t y1) {
   const int64_t Hp = p.padded_rows(), Wq = p.phase_cols(), HWo = p.Ho * p.Wo;
   const int T = p.kh * p.kw;
   if (K <= 2) {
     for (int64_t oy = y0; oy < y1; oy += RO) {
       const int64_t nr = std::min<int64_t>(RO, y1 - oy);
-      for (int64_t x0 = 0; x0 < p.Wo; x0 += 2 * V::L) {
-        if (K == 1) tile_rows<V, 1, RO, 2>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
-        else tile_rows<V, 2, RO, 2>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
+      for (int64_t x0 = 0; x0 < p.Wo; x0 += NV * V::L) {
+        if (K == 1) tile_rows<V, 1, RO, NV>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
+        else tile_rows<V, 2, RO, NV>(p, phases, w, bias, out, oy, nr, x0, HWo, Hp, Wq);
       }
     }
     return;
@@ -126,10 +126,31 @@ void rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, co
 #define RC_MONO_CASE(N) \
   case N: if constexpr (N <= RMAX) tile<V, N, NV>(p, phases, wk, bk, ok, oy, x0, HWo, Hp, Wq); break;
           RC_MONO_CASE(1) RC_MONO_CASE(2) RC_MONO_CASE(3) RC_MONO_CASE(4) RC_MONO_CASE(5) RC_MONO_CASE(6)
+          RC_MONO_CASE(7) RC_MONO_CASE(8) RC_MONO_CASE(9) RC_MONO_CASE(10) RC_MONO_CASE(11) RC_MONO_CASE(12)
 #undef RC_MONO_CASE
           default: break;
         }
       }
+}
+
+// NV vectors per output row where the row needs them; narrower rows (the 8x8 and 16x16 maps of
+// CIFAR-sized nets) take as few vectors as cover them, so no lanes past the row end are computed,
+// with correspondingly more filters per register tile (RMAX * NV accumulators either way).
+template <class V, int NV, int RMAX, int RO>
+void rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
+          int64_t y0, int64_t y1) {
+  static_assert(RMAX * NV <= 12, "the tile switch covers up to 12 filters");
+  if (p.Wo <= V::L) {
+    rows_nv<V, 1, RMAX * NV, RO>(p, phases, w, K, bias, out, y0, y1);
+    return;
+  }
+  if constexpr (NV > 2) {
+    if (p.Wo <= 2 * V::L) {
+      rows_nv<V, 2, RMAX * NV / 2, RO>(p, phases, w, K, bias, out, y0, y1);
+      return;
+    }
+  }
+  rows_nv<V, NV, RMAX, RO>(p, phases, w, K, bias, out, y0, y1);
 }
 
 }  // namespace mono_impl

@@ -1,9 +1,6 @@
 // Softmax over `axis` for every (outer, inner) index: subtract the max, exp, divide by the sum.
-#include <algorithm>
-#include <cfloat>
-#include <cmath>
-
 #include "core/layer.h"
+#include "kernels/softmax.h"
 
 namespace recaffe {
 
@@ -26,21 +23,8 @@ class SoftmaxLayer : public Layer {
     float* y = top[0]->data();
     const int64_t C = channels_, I = inner_;
 #pragma omp parallel for schedule(static) if (outer_ * C * I > 65536)
-    for (int64_t o = 0; o < outer_; ++o) {
-      for (int64_t i = 0; i < I; ++i) {
-        const float* xp = x + o * C * I + i;
-        float* yp = y + o * C * I + i;
-        float m = -FLT_MAX;
-        for (int64_t c = 0; c < C; ++c) m = std::max(m, xp[c * I]);
-        float sum = 0.f;
-        for (int64_t c = 0; c < C; ++c) {
-          float e = std::exp(xp[c * I] - m);
-          yp[c * I] = e;
-          sum += e;
-        }
-        for (int64_t c = 0; c < C; ++c) yp[c * I] /= sum;
-      }
-    }
+    for (int64_t o = 0; o < outer_; ++o)
+      for (int64_t i = 0; i < I; ++i) softmax_strided(x + o * C * I + i, y + o * C * I + i, C, I);
   }
   int exact_bottoms() const override { return 1; }
   int exact_tops() const override { return 1; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/layer.h"
+#include "kernels/softmax.h"
 
 namespace recaffe {
 
@@ -44,13 +45,8 @@ class SoftmaxWithLossLayer : public Layer {
     int64_t valid = 0;
     for (int64_t o = 0; o < outer_; ++o) {
       for (int64_t i = 0; i < I; ++i) {
-        const float* xp = x + o * C * I + i;
         float* pp = p + o * C * I + i;
-        float m = -FLT_MAX;
-        for (int64_t c = 0; c < C; ++c) m = std::max(m, xp[c * I]);
-        float sum = 0.f;
-        for (int64_t c = 0; c < C; ++c) sum += (pp[c * I] = std::exp(xp[c * I] - m));
-        for (int64_t c = 0; c < C; ++c) pp[c * I] /= sum;
+        softmax_strided(x + o * C * I + i, pp, C, I);
         const int64_t l = static_cast<int64_t>(label[o * I + i]);
         if (has_ignore_ && l == ignore_) continue;
         RC_CHECK(l >= 0 && l < C, "label ", l, " at position ", o * I + i, " is outside [0, ", C, ")");

@@ -75,3 +75,41 @@ def allcnn_c(widths=ALLCNN_C_WIDTHS, batchnorm: bool = True, batch: int = 1, dro
           '  pooling_param { pool: AVE global_pooling: true } }\n'
           'layer { name: "prob" type: "Softmax" bottom: "pool" top: "prob" }\n')
     return s
+
+
+ZF_CIFAR_WIDTHS = (96, 128, 192, 256)          # conv1 (ZF/MattNet's 96), conv2, conv3-5, fc6/fc7
+
+
+def zf_cifar(widths=ZF_CIFAR_WIDTHS, batchnorm: bool = True, batch: int = 1) -> str:
+    """A Zeiler-Fergus-style net for 32x32 CIFAR-10 (Denton et al.'s MattNet geometry, scaled down):
+    conv1 3->96 7x7 stride 2 pad 3 (16x16), max pool 3x3/2 (8x8), conv2 5x5 pad 2, max pool 3x3/2
+    (4x4), conv3-conv5 3x3 pad 1, max pool 3x3/2 (2x2), fc6, fc7 (ReLU, dropout 0.5), fc8 (10).
+    Pooling uses Caffe's ceil rounding. widths = (conv1, conv2, conv3/conv4, fc6/fc7); conv5 has
+    conv2's width, as in ZF (256 after 384, 384)."""
+    if len(widths) != 4:
+        raise ValueError("zf_cifar needs four widths (conv1, conv2, conv3/4, fc)")
+    c1, c2, c3, fc = widths
+    s = _input("ZF_CIFAR", batch)
+    bottom = "data"
+
+    def pool(i: int, b: str) -> str:
+        return (f'layer {{ name: "pool{i}" type: "Pooling" bottom: "{b}" top: "pool{i}"\n'
+                f'  pooling_param {{ pool: MAX kernel_size: 3 stride: 2 }} }}\n')
+
+    s += _conv("conv1", bottom, c1, 7, 2, 3, batchnorm, "1") + pool(1, "conv1")
+    s += _conv("conv2", "pool1", c2, 5, 1, 2, batchnorm, "2") + pool(2, "conv2")
+    s += _conv("conv3", "pool2", c3, 3, 1, 1, batchnorm, "3")
+    s += _conv("conv4", "conv3", c3, 3, 1, 1, batchnorm, "4")
+    s += _conv("conv5", "conv4", c2, 3, 1, 1, batchnorm, "5") + pool(5, "conv5")
+    bottom = "pool5"
+    for i, n in ((6, fc), (7, fc), (8, 10)):
+        s += (f'layer {{ name: "fc{i}" type: "InnerProduct" bottom: "{bottom}" top: "fc{i}"\n'
+              f'  inner_product_param {{ num_output: {n} weight_filler {{ type: "msra" }} '
+              f'bias_filler {{ type: "constant" }} }} }}\n')
+        bottom = f"fc{i}"
+        if i < 8:
+            s += (f'layer {{ name: "relu{i}" type: "ReLU" bottom: "fc{i}" top: "fc{i}" }}\n'
+                  f'layer {{ name: "drop{i}" type: "Dropout" bottom: "fc{i}" top: "fc{i}"\n'
+                  f'  dropout_param {{ dropout_ratio: 0.5 }} }}\n')
+    s += 'layer { name: "prob" type: "Softmax" bottom: "fc8" top: "prob" }\n'
+    return s
