@@ -35,6 +35,9 @@ MONO_SHAPES = [
     (3, 1, 8, 33, 1, 1, 4, (1, 3), (0, 1), 1),
     (1, 3, 20, 21, 6, 5, 3, (3, 1), (2, 1), 2),     # 2 filters a group: row tiles with dilation, row stride 3
     (1, 7, 30, 45, 7, 7, 7, (2, 2), (3, 3), 1),     # depthwise 7x7 stride 2: row tiles, ragged last tile
+    (2, 3, 8, 8, 3, 5, 5, (1, 1), (2, 2), 1),       # depthwise 5x5 on 8x8 (one 8-lane vector a row)
+    (1, 2, 16, 16, 26, 5, 5, (1, 1), (2, 2), 1),    # 16 columns, 13 filters a group (tiles of 12 + 1)
+    (1, 4, 18, 18, 8, 3, 3, (1, 1), (0, 0), 1),     # 16 columns without padding, 2 filters a group
 ]
 
 

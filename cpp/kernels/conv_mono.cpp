@@ -9,6 +9,22 @@ namespace recaffe {
 
 void mono_split_phases(const PlaneConv& p, const float* plane, float* phases) {
   const int64_t Hp = p.padded_rows(), Wq = p.phase_cols();
+  if (p.phase_floats() <= 4096) {
+    // a small plane (CIFAR-sized maps): zero it all with one call, then copy the rows in; the
+    // per-row memsets below cost more in calls than in bytes here
+    std::memset(phases, 0, p.phase_floats() * sizeof(float));
+    for (int s = 0; s < p.sw; ++s) {
+      float* base = phases + int64_t(s) * Hp * Wq;
+      const int64_t x0 = std::max<int64_t>(0, (p.pw - s + p.sw - 1) / p.sw);
+      const int64_t x1 = std::min<int64_t>(Wq, std::max<int64_t>(x0, (p.W - 1 + p.pw - s) / p.sw + 1));
+      for (int64_t y = 0; y < p.H; ++y) {
+        const float* src = plane + y * p.W + (x0 * p.sw + s - p.pw);
+        float* dst = base + (y + p.ph) * Wq;
+        for (int64_t x = x0; x < x1; ++x) dst[x] = src[(x - x0) * p.sw];
+      }
+    }
+    return;
+  }
   for (int s = 0; s < p.sw; ++s) {
     float* base = phases + int64_t(s) * Hp * Wq;
     // padded column x*sw + s holds input column ix = x*sw + s - pw: valid for x in [x0, x1)
@@ -89,6 +105,10 @@ void mono_conv_rows_scalar(const PlaneConv& p, const float* phases, const float*
 
 void mono_conv_rows(const PlaneConv& p, const float* phases, const float* w, int64_t K, const float* bias, float* out,
                     int64_t y0, int64_t y1) {
+  if (int64_t(p.kh) * p.kw > 256) {   // beyond the vector bodies' tap tables (conv_mono_impl.h)
+    detail::mono_conv_rows_scalar(p, phases, w, K, bias, out, y0, y1);
+    return;
+  }
   switch (best_isa()) {
     case Isa::Avx512:
       // rows of at most 8 columns fill an 8-lane vector, but only half of a 16-lane one

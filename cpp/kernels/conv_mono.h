@@ -14,8 +14,12 @@ struct PlaneConv {
   int64_t H = 0, W = 0, Ho = 0, Wo = 0;
   int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
   int64_t padded_rows() const { return H + 2 * ph; }
-  // phase row length: the output row rounded up to 64 columns plus the largest tap offset
-  int64_t phase_cols() const { return (Wo + 63) / 64 * 64 + (int64_t(kw - 1) * dw) / sw + 1; }
+  // phase row length: the output row rounded up to the widest register tile that row gets (8
+  // columns up to 8, 16 up to 16, else 32: conv_mono_impl.h) plus the largest tap offset
+  int64_t phase_cols() const {
+    const int64_t tile = Wo <= 8 ? 8 : Wo <= 16 ? 16 : 32;
+    return (Wo + tile - 1) / tile * tile + (int64_t(kw - 1) * dw) / sw + 1;
+  }
   size_t phase_floats() const { return size_t(sw) * padded_rows() * phase_cols(); }
 };
 
