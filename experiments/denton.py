@@ -294,6 +294,7 @@ def finetune_recovery(rep: Report, quick: bool, epochs: int, threads: int, lr: f
             frozen = _frozen_through(p2, w2, top)
             t0 = time.time()
             res = finetune(p2, w2, train, finetune_recipe(epochs=epochs, lr=lr, frozen=frozen,
+                                                          threads=max(1, recaffe.num_threads()),
                                                           **finetune_augmentation(model)), progress=True)
             minutes = (time.time() - t0) / 60
             after = recaffe.evaluate(recaffe.Net(p2, res.weights()), test, pre, progress=False).top1

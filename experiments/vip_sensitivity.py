@@ -7,12 +7,16 @@ pooling layer marked "pool"). Trade-off: ViP inserted progressively in the order
 sensitivity (Algorithm 1, lines 13-17), each net timed interleaved against the original on the CPU.
 With PyTorch installed (recaffe[train]) each insertion is followed by fine-tuning from the previous
 round's weights (the paper's grouped fine-tuning, one layer a round); both curves are plotted.
+With --final-ft-epochs, the first fine-tuned step at least --final-ft-at (1.77x, the paper's All-CNN
+point) fast is fine-tuned that many more epochs on all 50,000 training images: one more point.
 
 Models: Caffe's cifar10_quick and cifar10_full (../shared/data), and the project's VGG-style CIFAR
 net and All-CNN-C (models/<name>/, from experiments/train_cifar_models.py) where they exist.
 
     python experiments/vip_sensitivity.py --quick   # ~8 min here: 1,000 test images, 10 timing runs, fine-tuning on 5,000
     python experiments/vip_sensitivity.py           # 10,000 test images, 30 timing runs, fine-tuning on 50,000
+    python experiments/vip_sensitivity.py --models vgg16_cifar --ft-images 25000 --final-ft-epochs 6 \
+        --final-ft-lr 0.005 --report-name vip_sensitivity_vgg16_cifar      # the committed trade-off runs
 Writes results/vip_sensitivity.{md,json,png} and the sensitivity/trade-off fields of results/vip.json.
 """
 from __future__ import annotations
@@ -99,6 +103,11 @@ def main(argv=None):
                                                                  "(default 50,000; --quick 5,000)")
     ap.add_argument("--ft-epochs", type=float, default=1.0)
     ap.add_argument("--ft-lr", type=float, default=0.001, help="peak learning rate (cosine decay, no warm-up)")
+    ap.add_argument("--final-ft-at", type=float, default=1.77,
+                    help="the first fine-tuned insertion step at least this fast gets --final-ft-epochs more")
+    ap.add_argument("--final-ft-epochs", type=float, default=0.0,
+                    help="longer fine-tuning of that step on all 50,000 training images (0: none)")
+    ap.add_argument("--final-ft-lr", type=float, default=None, help="its peak learning rate (default --ft-lr)")
     args = ap.parse_args(argv)
     n_img = args.images or (1000 if args.quick else 10000)
     runs = args.runs or (10 if args.quick else 30)
@@ -115,7 +124,7 @@ def main(argv=None):
     ds = ds if n_img >= len(ds) else ds.stratified(n_img // len(ds.class_names), seed=0)  # the files are class-sorted
     x = presets.cifar10_caffe(ds.arrays())
     y = np.asarray(ds.labels)
-    sensitivity, tradeoff, tradeoff_ft, missing, findings = {}, {}, {}, {}, {}
+    sensitivity, tradeoff, tradeoff_ft, missing, findings, final_ft = {}, {}, {}, {}, {}, {}
     finetune_data, ft_note = None, None
     if args.no_finetune:
         ft_note = "fine-tuning skipped (--no-finetune)"
@@ -203,20 +212,37 @@ def main(argv=None):
             # Algorithm 1, lines 13-17: insert the next layer, fine-tune from the previous round's weights.
             # A net trained with BatchNorm is fine-tuned in its BN form (models/<name>/train_<name>.*) and folded
             # for scoring: its folded deploy form diverged at every learning rate from 1e-4 up (even without ViP).
-            from recaffe.train import finetune, finetune_recipe, fold_batchnorm
+            from recaffe.train import dataset_arrays, finetune, finetune_recipe, fold_batchnorm
             bn = bn_files(name)
             ft_param, w_cur = recaffe.load(*bn) if bn else (param, weights)
-            ft_points, frows = [], []
+            ft_points, frows, rounds = [], [], {}
             for k in range(1, len(order) + 1):
                 p_k, w_k, _ = vip(ft_param, w_cur, order[:k])
                 recipe = finetune_recipe(epochs=args.ft_epochs, lr=args.ft_lr, threads=max(1, recaffe.num_threads()),
                                          eval_limit=0, seed=k, **finetune_augmentation(name))
                 res = finetune(p_k, w_k, finetune_data, recipe, progress=True)
                 w_cur = res.weights()
+                rounds[k] = (p_k, w_cur)
                 acc = accuracy(*(fold_batchnorm(p_k, w_cur) if bn else (p_k, w_cur)), x, y)
                 ft_points.append((points[k - 1][0], 100 * (base - acc)))
                 frows.append([k, order[k - 1], points[k - 1][0], 100 * acc, 100 * (base - acc), res.seconds / 60])
             tradeoff_ft[name] = ft_points
+            fast = [k for k in rounds if points[k - 1][0] >= args.final_ft_at]
+            if args.final_ft_epochs > 0 and fast:
+                # the first step at the speed of interest, fine-tuned longer on the whole training set
+                k = fast[0]
+                p_k, w_k = rounds[k]
+                lr = args.final_ft_lr or args.ft_lr
+                recipe = finetune_recipe(epochs=args.final_ft_epochs, lr=lr, threads=max(1, recaffe.num_threads()),
+                                         eval_limit=0, seed=100 + k, **finetune_augmentation(name))
+                res = finetune(p_k, w_k, dataset_arrays(cifar10("train")), recipe, progress=True)
+                acc = accuracy(*(fold_batchnorm(p_k, res.weights()) if bn else (p_k, res.weights())), x, y)
+                final_ft[name] = {"vip_layers": k, "speedup": points[k - 1][0], "top1": acc,
+                                  "drop": 100 * (base - acc), "epochs": args.final_ft_epochs, "lr": lr,
+                                  "minutes": res.seconds / 60}
+                tradeoff_ft[name] = ft_points + [(points[k - 1][0], 100 * (base - acc))]
+                frows.append([f"{k} (+{args.final_ft_epochs:g} epochs)", "", points[k - 1][0], 100 * acc,
+                              100 * (base - acc), res.seconds / 60])
             rep.table(f"{name}: progressive insertion with fine-tuning ({args.ft_epochs} epoch(s) on "
                       f"{len(finetune_data[1])} training images, lr {args.ft_lr}, after each insertion"
                       f"{'; fine-tuned with BatchNorm, folded for scoring' if bn else ''})",
@@ -254,6 +280,7 @@ def main(argv=None):
              f"{'fine-tuned' if tradeoff_ft else 'no fine-tuning'}): "
              + "; ".join(f"{k}: {', '.join(f'{a:.2f}x / {b:+.1f}' for a, b in v) or 'none'}" for k, v in target.items()))
     rep.record.update({"sensitivity": sensitivity, "tradeoff": tradeoff, "tradeoff_finetuned": tradeoff_ft,
+                       "final_finetune": final_ft,
                        "findings": findings, "missing": missing, "fine_tuning": ft_note or {
                            "epochs": args.ft_epochs, "lr": args.ft_lr,
                            "images": len(finetune_data[1]) if finetune_data is not None else 0}})
