@@ -304,7 +304,7 @@ def cpu_time_table(rep: Report, nets: dict, convs, stage_of: dict, c_13: float, 
 def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float,
              models=("lenet", "cifar10_quick", "cifar10_full", "vgg16_cifar"), finetune_lr: float = 0.001) -> dict:
     sys.path.insert(0, str(ROOT / "experiments"))
-    from trained_models import trained_models  # the shared loader of ../shared/data's trained models
+    from trained_models import bn_files, trained_models  # the shared loader of the trained models
     rec, rows = {}, []
     can_tune, why_not = _finetune_available() if finetune_epochs > 0 else (False, "not requested (--finetune-epochs 0)")
     for m in trained_models(list(models), quick=quick):
@@ -329,7 +329,13 @@ def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float,
             ratio = frep.macs_before / frep.macs_after
             tuned = None
             if can_tune and m.name != "lenet":   # the MNIST training images are not obtainable
-                tuned = _finetune(fp, fw, finetune_epochs, ds, m.preprocess, finetune_lr)
+                bn = bn_files(m.name)
+                if bn:   # a net trained with BatchNorm: factor and fine-tune its BN form, fold for scoring
+                    bp, bw = recaffe.load(*bn)
+                    bfp, bfw, _ = recaffe.transforms.falcon(bp, bw, ranks={l.name: l.rank for l in frep.layers})
+                    tuned = _finetune(bfp, bfw, finetune_epochs, ds, m.preprocess, finetune_lr, m.name, fold=True)
+                else:
+                    tuned = _finetune(fp, fw, finetune_epochs, ds, m.preprocess, finetune_lr, m.name)
             rows.append([m.name, c, "/".join(str(l.rank) for l in frep.layers), acc, acc_tc, ratio,
                          (acc - base) * 100, tuned])
             rec[m.name]["by_compression"][str(c)] = {
@@ -345,9 +351,11 @@ def accuracy(rep: Report, compressions, quick: bool, finetune_epochs: float,
                    + (" of 500 images per class" if quick else "") + ". "
                    + ("Fine-tuning: " + why_not + "." if not can_tune else
                       f"Fine-tuning uses recaffe.train.finetune (cosine schedule from lr {finetune_lr:g}, no "
-                      "warm-up) on the 50,000 CIFAR training images (lr 0.005 made the BN-folded VGG-style net "
-                      "diverge). LeNet is not fine-tuned because the MNIST training images are not "
-                      "obtainable."))
+                      "warm-up) on the 50,000 CIFAR training images, with the crops and flips each model was "
+                      "trained with; the project's models (trained with BatchNorm) are factored and fine-tuned "
+                      "in their BatchNorm form (the same ranks) and folded for scoring, as their folded form "
+                      "diverges at such rates. LeNet is not fine-tuned because the MNIST training images are "
+                      "not obtainable."))
     return rec
 
 
@@ -360,12 +368,15 @@ def _finetune_available() -> tuple[bool, str]:
     return ok, (why or "")
 
 
-def _finetune(param, weights, epochs: float, test_ds, preprocess, lr: float):
+def _finetune(param, weights, epochs: float, test_ds, preprocess, lr: float, model: str, fold: bool = False):
     from recaffe.data import cifar10
-    from recaffe.train import finetune, finetune_recipe
-    res = finetune(param, weights, cifar10("train"), finetune_recipe(epochs=max(1, int(round(epochs))), lr=lr),
-                   progress=False)
+    from recaffe.train import finetune, finetune_recipe, fold_batchnorm
+    from trained_models import finetune_augmentation
+    res = finetune(param, weights, cifar10("train"), finetune_recipe(epochs=max(1, int(round(epochs))), lr=lr,
+                                                                     **finetune_augmentation(model)), progress=False)
     tuned = res.weights()
+    if fold:
+        param, tuned = fold_batchnorm(param, tuned)
     return recaffe.evaluate(recaffe.Net(param, tuned), test_ds, preprocess, top=(1,), progress=False).top1
 
 

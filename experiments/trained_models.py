@@ -46,6 +46,15 @@ def finetune_augmentation(name: str) -> dict:
     return {} if name in PROJECT_MODELS else {"crop_pad": 0, "flip": False}
 
 
+def bn_files(name: str):
+    """(train prototxt, caffemodel) of a project model before its BatchNorm was folded, or None.
+    Fine-tuning runs in this form: the folded deploy nets diverged under SGD at learning rates from
+    1e-4 up (experiments/vip_sensitivity.py); fold_batchnorm afterwards gives the deploy form."""
+    d = MODELS_DIR / name
+    proto, model = d / f"train_{name}.prototxt", d / f"train_{name}.caffemodel"
+    return (str(proto), str(model)) if name in PROJECT_MODELS and proto.exists() and model.exists() else None
+
+
 def available_project_models() -> list[str]:
     return [m for m in PROJECT_MODELS if (MODELS_DIR / m / f"{m}.caffemodel").exists()]
 

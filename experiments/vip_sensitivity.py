@@ -34,7 +34,7 @@ from recaffe.report import Report
 from recaffe.transforms import vip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trained_models import PROJECT_MODELS, finetune_augmentation  # noqa: E402
+from trained_models import PROJECT_MODELS, bn_files, finetune_augmentation  # noqa: E402
 from vip_summary import update_vip_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,13 +64,6 @@ def pre_pool(param, site) -> bool:
     """Does the ViP output feed a pooling layer (the paper's "pool" mark)?"""
     types = {l.name: l.type for l in param.layer}
     return any(types.get(r) == "Pooling" for r in site.readers)
-
-
-def bn_files(name: str):
-    """(train prototxt, caffemodel) of a model trained with BatchNorm, before folding, or None."""
-    d = ROOT / "models" / name
-    proto, model = d / f"train_{name}.prototxt", d / f"train_{name}.caffemodel"
-    return (str(proto), str(model)) if proto.exists() and model.exists() else None
 
 
 def accuracy(param, weights, x, y, batch: int = 250) -> float:
