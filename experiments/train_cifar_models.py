@@ -45,7 +45,7 @@ FULL = {
     "allcnn_c": dict(widths=(32, 64),
                      recipe=dict(epochs=25, lr=0.02, warmup_epochs=0.8, batch=64, budget_minutes=None)),
     "zf_cifar": dict(widths=architectures.ZF_CIFAR_WIDTHS,
-                     recipe=dict(epochs=15, lr=0.02, warmup_epochs=0.8, batch=64, budget_minutes=None)),
+                     recipe=dict(epochs=25, lr=0.02, warmup_epochs=0.8, batch=64, budget_minutes=None)),
 }
 QUICK = {
     "vgg16_cifar": dict(widths=(8, 16, 16, 32, 32), recipe=dict(epochs=1, lr=0.05, warmup_epochs=0.2, batch=64)),
