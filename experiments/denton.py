@@ -13,6 +13,8 @@
     python experiments/denton.py --quick        # ~10 min on 2 quiet cores: 2,000 test images, fewer settings, batch 1
     python experiments/denton.py                # full: 10,000 test images, batch 1 and 128
     python experiments/denton.py --skip-accuracy --skip-speed --finetune-epochs 3 --out results/denton_finetune3
+    python experiments/denton.py --quick --skip-accuracy --mattnet-batches 128 --iterations 3 \
+        --out results/denton_speed_b128       # the paper's batch of 128 on MattNet's shapes (~10 min)
                                                 # the paper's recovery step: fine-tune the layers above
 """
 from __future__ import annotations
@@ -339,10 +341,10 @@ ZF_CIFAR = architectures.zf_cifar(batchnorm=False, batch=1).replace("dim: 1 dim:
     .replace("{", "{{").replace("}", "}}").replace("{{N}}", "{N}")
 
 
-def speed(rep: Report, quick: bool) -> None:
-    iters = 7 if quick else 15
+def speed(rep: Report, quick: bool, iterations: int | None = None, mattnet_batches=None) -> None:
+    iters = iterations or (7 if quick else 15)
     cases = [  # net, prototxt, input hw, conv2 input hw, batches, colours, bicluster settings
-        ("MattNet", MATTNET, 224, 55, [1] if quick else [1, 128],
+        ("MattNet", MATTNET, 224, 55, mattnet_batches or ([1] if quick else [1, 128]),
          [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96],
          [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)), ("outer", 8, 2, (8,))]),
         ("cifar10_quick", CIFAR, 32, 16, [100], [6, 8, 16, 32],
@@ -431,6 +433,9 @@ def main(argv=None) -> int:
                     help="also fine-tune the layers above each approximation this many epochs (the paper's "
                          "recovery step; needs recaffe[train]); 0 = skip")
     ap.add_argument("--finetune-lr", type=float, default=0.001, help="peak learning rate of the fine-tuning")
+    ap.add_argument("--iterations", type=int, default=None, help="timed forwards per net (quick 7, full 15)")
+    ap.add_argument("--mattnet-batches", default=None,
+                    help="comma-separated batch sizes for the MattNet timings (quick 1, full 1,128)")
     args = ap.parse_args(argv)
     rep = Report("denton", out=args.out, title="Denton et al.: monochromatic and biclustering approximations")
     rep.text(f"Machine: {describe_machine()}; accuracy runs on {args.threads or recaffe.num_threads()} thread(s), "
@@ -441,7 +446,8 @@ def main(argv=None) -> int:
     if args.finetune_epochs > 0:
         finetune_recovery(rep, args.quick, args.finetune_epochs, args.threads, args.finetune_lr)
     if not args.skip_speed:
-        speed(rep, args.quick)
+        speed(rep, args.quick, args.iterations,
+              [int(b) for b in args.mattnet_batches.split(",")] if args.mattnet_batches else None)
     rep.write()
     return 0
 
