@@ -336,29 +336,26 @@ layer {{ name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
         convolution_param {{ num_output: 32 pad: 2 kernel_size: 5 weight_filler {{ type: "gaussian" std: 0.01 }} }} }}
 layer {{ name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }}
 """
-# zf_cifar (experiments/train_cifar_models.py) in deploy form, batch left as {N}
-ZF_CIFAR = architectures.zf_cifar(batchnorm=False, batch=1).replace("dim: 1 dim: 3", "dim: {N} dim: 3") \
-    .replace("{", "{{").replace("}", "}}").replace("{{N}}", "{N}")
 
 
 def speed(rep: Report, quick: bool, iterations: int | None = None, mattnet_batches=None) -> None:
     iters = iterations or (7 if quick else 15)
-    cases = [  # net, prototxt, input hw, conv2 input hw, batches, colours, bicluster settings
-        ("MattNet", MATTNET, 224, 55, mattnet_batches or ([1] if quick else [1, 128]),
+    cases = [  # net, prototxt text of a batch (N=...), input hw, conv2 input hw, batches, colours, bicluster settings
+        ("MattNet", MATTNET.format, 224, 55, mattnet_batches or ([1] if quick else [1, 128]),
          [6, 12, 24, 48, 96] if quick else [4, 6, 8, 12, 16, 24, 48, 96],
          [("svd", 2, 2, (28, 76)), ("svd", 2, 2, (12, 32)), ("outer", 48, 2, (11,)), ("outer", 8, 2, (8,))]),
-        ("cifar10_quick", CIFAR, 32, 16, [100], [6, 8, 16, 32],
+        ("cifar10_quick", CIFAR.format, 32, 16, [100], [6, 8, 16, 32],
          [("svd", 1, 1, (16, 20)), ("svd", 2, 2, (12, 12)), ("outer", 8, 2, (12,)), ("outer", 8, 2, (16,)),
           ("outer", 4, 1, (24,))] + ([] if quick else [("svd", 2, 2, (16, 16))])),
         # the ZF-style CIFAR-10 net of the evaluation issue: MattNet's conv1 (3->96 7x7/2) on 32x32
-        ("zf_cifar", ZF_CIFAR, 32, 8, [100], [6, 12, 24] if quick else [6, 12, 24, 48],
+        ("zf_cifar", lambda N: architectures.zf_cifar(batchnorm=False, batch=N), 32, 8, [100], [6, 12, 24] if quick else [6, 12, 24, 48],
          [("svd", 1, 1, (32, 48)), ("svd", 1, 1, (48, 48)), ("outer", 8, 2, (8,))]
          + ([] if quick else [("outer", 8, 2, (16,)), ("svd", 2, 2, (24, 32))])),
     ]
     mono_emp, bic_emp, rows = {}, {}, []
     for net_name, text, hw, hw2, batches, colours, bic_settings in cases:
         for batch in batches:
-            param = recaffe.read_net(text.format(N=batch))
+            param = recaffe.read_net(text(N=batch))
             weights = recaffe.random_weights(param, seed=0)  # timing does not depend on the values
             x = np.random.default_rng(0).standard_normal((batch, 3, hw, hw)).astype(np.float32)
             variants = {}

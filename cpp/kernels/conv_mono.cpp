@@ -9,39 +9,31 @@ namespace recaffe {
 
 void mono_split_phases(const PlaneConv& p, const float* plane, float* phases) {
   const int64_t Hp = p.padded_rows(), Wq = p.phase_cols();
-  if (p.phase_floats() <= 4096) {
-    // a small plane (CIFAR-sized maps): zero it all with one call, then copy the rows in; the
-    // per-row memsets below cost more in calls than in bytes here
-    std::memset(phases, 0, p.phase_floats() * sizeof(float));
-    for (int s = 0; s < p.sw; ++s) {
-      float* base = phases + int64_t(s) * Hp * Wq;
-      const int64_t x0 = std::max<int64_t>(0, (p.pw - s + p.sw - 1) / p.sw);
-      const int64_t x1 = std::min<int64_t>(Wq, std::max<int64_t>(x0, (p.W - 1 + p.pw - s) / p.sw + 1));
-      for (int64_t y = 0; y < p.H; ++y) {
-        const float* src = plane + y * p.W + (x0 * p.sw + s - p.pw);
-        float* dst = base + (y + p.ph) * Wq;
-        for (int64_t x = x0; x < x1; ++x) dst[x] = src[(x - x0) * p.sw];
-      }
-    }
-    return;
-  }
+  // a small plane (CIFAR-sized maps) is zeroed with one call: there the per-row memsets cost more
+  // in calls than in bytes
+  const bool zero_all = p.phase_floats() <= 4096;
+  if (zero_all) std::memset(phases, 0, p.phase_floats() * sizeof(float));
   for (int s = 0; s < p.sw; ++s) {
     float* base = phases + int64_t(s) * Hp * Wq;
     // padded column x*sw + s holds input column ix = x*sw + s - pw: valid for x in [x0, x1)
     const int64_t x0 = std::max<int64_t>(0, (p.pw - s + p.sw - 1) / p.sw);
     const int64_t x1 = std::min<int64_t>(Wq, std::max<int64_t>(x0, (p.W - 1 + p.pw - s) / p.sw + 1));
-    std::memset(base, 0, size_t(p.ph) * Wq * sizeof(float));
-    std::memset(base + (p.ph + p.H) * Wq, 0, size_t(Hp - p.ph - p.H) * Wq * sizeof(float));
+    if (!zero_all) {
+      std::memset(base, 0, size_t(p.ph) * Wq * sizeof(float));
+      std::memset(base + (p.ph + p.H) * Wq, 0, size_t(Hp - p.ph - p.H) * Wq * sizeof(float));
+    }
     for (int64_t y = 0; y < p.H; ++y) {
       const float* src = plane + y * p.W + (x0 * p.sw + s - p.pw);
       float* dst = base + (y + p.ph) * Wq;
-      std::memset(dst, 0, size_t(x0) * sizeof(float));
+      if (!zero_all) {
+        std::memset(dst, 0, size_t(x0) * sizeof(float));
+        std::memset(dst + x1, 0, size_t(Wq - x1) * sizeof(float));
+      }
       if (p.sw == 1) {
         std::memcpy(dst + x0, src, size_t(x1 - x0) * sizeof(float));
       } else {
         for (int64_t x = x0; x < x1; ++x) dst[x] = src[(x - x0) * p.sw];
       }
-      std::memset(dst + x1, 0, size_t(Wq - x1) * sizeof(float));
     }
   }
 }
