@@ -107,12 +107,14 @@ def test_conv_straight_into_pooling(data_file):
     assert net.blobs["conv1"].shape[2:] == (16, 16) and net.blobs["lininterp/conv1"].shape[2:] == (32, 32)
 
 
-def test_save_and_load_round_trip(tmp_path, rng):
+@pytest.mark.parametrize("implicit", [False, True])
+def test_save_and_load_round_trip(implicit, tmp_path, rng):
     param, w = _vgg(rng)
-    new, w2, _ = vip(param, w, ["conv2_2", "conv5_1"])
+    new, w2, _ = vip(param, w, ["conv2_2", "conv5_1"], implicit=implicit)
     recaffe.save(new, w2, tmp_path / "vip.prototxt", tmp_path / "vip.caffemodel")
     text = (tmp_path / "vip.prototxt").read_text()
-    assert 'type: "ViP"' in text and "vip_param" in text
+    types = ['type: "ViPPooling"', 'type: "ViPConvolution"'] if implicit else ['type: "ViP"']
+    assert all(t in text for t in types) and "vip_param" in text
     a = recaffe.Net(new, w2)
     b = recaffe.Net(str(tmp_path / "vip.prototxt"), str(tmp_path / "vip.caffemodel"))
     x = rng.standard_normal((1, 3, 64, 64)).astype(np.float32)
@@ -136,22 +138,24 @@ def test_refusals_name_the_layer(layers, match, rng):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_implicit_is_bit_identical_to_explicit(threads, rng):
-    """ViPConvolution (implicit interpolation) runs the same column values through the same sgemm
-    schedule as ViP + Convolution, so the outputs agree bit for bit; the full-size maps are gone."""
+    """ViPConvolution and ViPPooling (implicit interpolation) compute the same values in the same order
+    as ViP + Convolution / Pooling, so the outputs agree bit for bit; the full-size maps are gone."""
     recaffe.set_num_threads(threads)
     param, w = _vgg(rng, 96)
-    layers = ["conv1_1", "conv3_2", "conv4_1", "conv5_2", "conv5_3"]
+    layers = ["conv1_1", "conv3_2", "conv4_1", "conv5_2", "conv5_3", "conv2_2"]
     exp, w2, _ = vip(param, w, layers)
     imp, w3, rep = vip(param, w, layers, implicit=True)
-    assert [s.implicit_readers for s in rep["sites"]] == [["conv1_2"], ["conv3_3"], ["conv4_2"], ["conv5_3"], []]
+    assert [s.implicit_readers for s in rep["sites"]] == [["conv1_2"], ["conv3_3"], ["conv4_2"], ["conv5_3"],
+                                                          ["pool5"], ["pool2"]]
     types = {l.name: l.type for l in imp.layer}
     assert types["conv1_2"] == "ViPConvolution" and "lininterp/conv1_1" not in types
-    assert "lininterp/conv5_3" in types  # pool5 still reads an explicit ViP layer
+    assert types["pool5"] == types["pool2"] == "ViPPooling" and not any(t == "ViP" for t in types.values())
     a, b = recaffe.Net(exp, w2), recaffe.Net(imp, w3)
     assert b.memory_bytes() < a.memory_bytes()
+    blobs = ["conv1_2", "pool2", "conv4_2", "pool5"]
     for batch in (1, 2):
         x = rng.standard_normal((batch, 3, 96, 96)).astype(np.float32)
-        ra, rb = a.forward(data=x, blobs=["conv1_2", "conv4_2"]), b.forward(data=x, blobs=["conv1_2", "conv4_2"])
+        ra, rb = a.forward(data=x, blobs=blobs), b.forward(data=x, blobs=blobs)
         for k in ra:
             np.testing.assert_array_equal(rb[k], ra[k], err_msg=k)
 
@@ -175,6 +179,34 @@ layer {{ name: "c" type: "Convolution" bottom: "v" top: "c" convolution_param {{
         want = recaffe.Net(param, w).forward(data=x)["c"]
         got = recaffe.Net(imp, w).forward(data=x)["c"]
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=conv)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_implicit_pooling_any_window(threads, rng):
+    """ViPPooling against ViP + Pooling, bit for bit: odd virtual sizes, overlapping and padded windows,
+    AVE, global pooling and Caffe's ceil rounding."""
+    recaffe.set_num_threads(threads)
+    for pool in ["pool: MAX kernel_size: 2 stride: 2", "pool: MAX kernel_size: 3 stride: 2",
+                 "pool: MAX kernel_size: 3 stride: 1 pad: 1", "pool: AVE kernel_size: 3 stride: 2 pad: 1",
+                 "pool: AVE global_pooling: true", "pool: MAX kernel_h: 2 kernel_w: 3 stride_h: 2 stride_w: 1"]:
+        for (h, w), (hv, wv) in [((8, 7), (15, 14)), ((5, 6), (10, 12)), ((40, 33), (80, 65))]:
+            proto = f'''input: "data" input_shape {{ dim: 2 dim: 9 dim: {h} dim: {w} }}
+layer {{ name: "v" type: "ViP" bottom: "data" top: "v" vip_param {{ height: {hv} width: {wv} }} }}
+layer {{ name: "p" type: "Pooling" bottom: "v" top: "p" pooling_param {{ {pool} }} }}'''
+            param = recaffe.read_net(proto)
+            imp = pb.NetParameter()
+            imp.CopyFrom(param)
+            del imp.layer[1]
+            p = imp.layer[1]
+            p.type, p.bottom[0] = "ViPPooling", "data"
+            p.vip_param.height, p.vip_param.width = hv, wv
+            x = rng.standard_normal((2, 9, h, w)).astype(np.float32)
+            want = recaffe.Net(param).forward(data=x)["p"]
+            got = recaffe.Net(imp).forward(data=x)["p"]
+            np.testing.assert_array_equal(got, want, err_msg=f"{pool} {h}x{w} -> {hv}x{wv}")
+    with pytest.raises(recaffe.LayerError, match="layer .p.: vip_param.height: 9 cannot come from an input of height 40"):
+        p.vip_param.height = 9
+        recaffe.Net(imp).forward(data=x)
 
 
 def test_resnet50_insertion_after_scale_or_relu():

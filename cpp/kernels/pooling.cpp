@@ -143,6 +143,21 @@ inline void ave_plane(const PoolGeometry& g, const float* x, float* y) {
 
 }  // namespace
 
+void pool_plane(PoolMethod method, const PoolGeometry& g, const float* x, float* y, float* colmax) {
+  if (method == PoolMethod::Max) {
+    if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0)
+      max_plane_2x2s2(g, x, y);
+    else if (g.kh == 3 && g.kw == 3 && g.sh == 2 && g.sw == 2)
+      max_plane_fixed<3, 2>(g, x, y);
+    else if (g.kh * g.kw > 4 && g.sh <= g.kh && g.sw <= g.kw)  // (stride > kernel can leave empty windows)
+      max_plane_separable(g, x, y, colmax);
+    else
+      max_plane_generic(g, x, y);
+  } else {
+    ave_plane(g, x, y);
+  }
+}
+
 void pool_forward(PoolMethod method, const PoolGeometry& g, const float* in, float* out, const ActivationParams& act) {
   const int64_t in_plane = g.H * g.W, out_plane = g.Ho * g.Wo;
   const bool work_big = g.planes * in_plane > 16384;
@@ -151,20 +166,8 @@ void pool_forward(PoolMethod method, const PoolGeometry& g, const float* in, flo
   std::vector<float> colmax(static_cast<size_t>(g.W));
 #pragma omp for schedule(static)
   for (int64_t p = 0; p < g.planes; ++p) {
-    const float* x = in + p * in_plane;
     float* y = out + p * out_plane;
-    if (method == PoolMethod::Max) {
-      if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0)
-        max_plane_2x2s2(g, x, y);
-      else if (g.kh == 3 && g.kw == 3 && g.sh == 2 && g.sw == 2)
-        max_plane_fixed<3, 2>(g, x, y);
-      else if (g.kh * g.kw > 4 && g.sh <= g.kh && g.sw <= g.kw)  // (stride > kernel can leave empty windows)
-        max_plane_separable(g, x, y, colmax.data());
-      else
-        max_plane_generic(g, x, y);
-    } else {
-      ave_plane(g, x, y);
-    }
+    pool_plane(method, g, in + p * in_plane, y, colmax.data());
     if (act.kind != Activation::None) apply_activation_serial(act, y, y, out_plane);
   }
   }

@@ -21,6 +21,9 @@ struct PoolGeometry {
 // one; then, with padding, the last window must start inside the image plus its leading pad.
 int64_t pooled_size(int64_t H, int k, int s, int p, bool ceil_mode);
 
+// Pools one H x W plane of g (g.planes is ignored); serial. colmax: g.W floats of scratch.
+void pool_plane(PoolMethod method, const PoolGeometry& g, const float* x, float* y, float* colmax);
+
 // Pools every plane; when act.kind != None applies the activation to each output plane while it
 // is still in cache (the fused pool+activation of the reorder experiment).
 void pool_forward(PoolMethod method, const PoolGeometry& g, const float* in, float* out,

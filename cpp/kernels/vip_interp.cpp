@@ -44,6 +44,22 @@ void vip_mean_rows(const float* a, const float* b, float* v, int64_t n) {
   }
 }
 
+namespace {
+// Output rows 2i and 2i+1 (when it exists) of one plane from input row i; mean: W floats of scratch.
+inline void interp_row_pair(const float* x, int64_t i, int64_t H, int64_t W, float* y, int64_t Ho, int64_t Wo,
+                            float* mean) {
+  vip_interp_row(x + i * W, W, y + 2 * i * Wo, Wo);
+  if (2 * i + 1 < Ho) {
+    vip_mean_rows(x + i * W, x + std::min(i + 1, H - 1) * W, mean, W);
+    vip_interp_row(mean, W, y + (2 * i + 1) * Wo, Wo);
+  }
+}
+}  // namespace
+
+void vip_interpolate_plane(const float* in, float* out, int64_t H, int64_t W, int64_t Ho, int64_t Wo, float* mean) {
+  for (int64_t i = 0; i < H; ++i) interp_row_pair(in, i, H, W, out, Ho, Wo, mean);
+}
+
 void vip_interpolate(const float* in, float* out, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo) {
   // One work item per input row: it writes output rows 2i and 2i+1 (when they exist), so items
   // never touch the same memory and the result does not depend on the thread count.
@@ -56,14 +72,7 @@ void vip_interpolate(const float* in, float* out, int64_t planes, int64_t H, int
 #pragma omp for schedule(static)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t p = it / H, i = it % H;
-      const float* x = in + p * H * W;
-      float* y = out + p * Ho * Wo;
-      vip_interp_row(x + i * W, W, y + 2 * i * Wo, Wo);
-      if (2 * i + 1 < Ho) {
-        const float* next = x + std::min(i + 1, H - 1) * W;
-        vip_mean_rows(x + i * W, next, mean.data(), W);
-        vip_interp_row(mean.data(), W, y + (2 * i + 1) * Wo, Wo);
-      }
+      interp_row_pair(in + p * H * W, i, H, W, out + p * Ho * Wo, Ho, Wo, mean.data());
     }
   }
 }

@@ -18,6 +18,9 @@ bool vip_size_ok(int64_t H, int64_t Ho);
 // Interpolates every plane (OpenMP over plane rows).
 void vip_interpolate(const float* in, float* out, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo);
 
+// One plane, serial; mean: W floats of scratch.
+void vip_interpolate_plane(const float* in, float* out, int64_t H, int64_t W, int64_t Ho, int64_t Wo, float* mean);
+
 // One output row from one input row (Wo is 2W-1 or 2W); serial.
 void vip_interp_row(const float* in, int64_t W, float* out, int64_t Wo);
 // v = 0.5 * (a + b), n elements; serial.

@@ -98,7 +98,7 @@ class PoolingLayer : public Layer {
     return act_.kind == Activation::None ? "" : "fused activation";
   }
 
- private:
+ protected:
   PoolMethod method_ = PoolMethod::Max;
   bool global_ = false, ceil_ = true;
   int kh_ = 0, kw_ = 0, sh_ = 1, sw_ = 1, ph_ = 0, pw_ = 0;

@@ -15,9 +15,10 @@ Eltwise), in place or not; right after the convolution when its output goes stra
 else (a pooling layer, as in cifar10_quick). The layer is named ``lininterp/<conv>`` as in the
 authors' files, and always states its output size (vip_param height/width: 2H-1 for odd sizes).
 
-``implicit=True`` (beyond the paper) gives the readers that are convolutions the reduced map itself as
-type "ViPConvolution" with the output size in vip_param: they interpolate while they build their
-column matrix, so the full-size map is never written; other readers keep an explicit ViP layer.
+``implicit=True`` (beyond the paper) gives the readers that are convolutions or poolings the reduced map
+itself, as type "ViPConvolution" or "ViPPooling" with the output size in vip_param: a convolution
+interpolates while it builds its column matrix, a pooling interpolates each plane into a scratch plane
+that stays in cache, so the full-size map is never written; other readers keep an explicit ViP layer.
 """
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ ELEMENTWISE_TYPES = ("ReLU", "PReLU", "ELU", "Sigmoid", "TanH", "BatchNorm", "Sc
                      "Power", "BNLL", "Swish", "Threshold")
 
 
+# The readers implicit=True fuses with the interpolation, and the fused layer type.
+IMPLICIT_TYPES = {"Convolution": "ViPConvolution", "Pooling": "ViPPooling"}
+
+
 @dataclass
 class ViPSite:
     """One convolution given ViP."""
@@ -44,7 +49,7 @@ class ViPSite:
     reduced_size: tuple          # (H, W) of the conv output with the doubled stride
     restored_size: tuple         # (H, W) of the original conv output
     readers: list = field(default_factory=list)           # layers rewired to output_blob
-    implicit_readers: list = field(default_factory=list)  # convolutions made ViPConvolution
+    implicit_readers: list = field(default_factory=list)  # made ViPConvolution / ViPPooling
 
     @property
     def theoretical_speedup(self) -> float:
@@ -174,8 +179,10 @@ def vip(param: "pb.NetParameter", weights: Mapping | None = None, layers: Sequen
         explicit_readers = []
         for ri in readers:
             r = out.layer[ri]
-            if implicit and r.type == "Convolution" and len(r.bottom) == 1 and r.convolution_param.group <= 1:
-                r.type = "ViPConvolution"
+            fusable = ((r.type == "Convolution" and r.convolution_param.group <= 1) or
+                       (r.type == "Pooling" and len(r.top) == 1))
+            if implicit and fusable and len(r.bottom) == 1:
+                r.type = IMPLICIT_TYPES[r.type]
                 r.vip_param.height, r.vip_param.width = size
                 site.implicit_readers.append(r.name)
             else:
